@@ -1,0 +1,11 @@
+//! siptest: a SIP interoperability test harness.
+//!
+//! The library is a sans-IO core: the lossless SIP and SDP message model ([`sip`], [`sdp`]) and
+//! the rule catalogue ([`rule`]). Adapters (sockets, capture files, the command line) live at the
+//! edges and only feed bytes, events and the current time in.
+
+pub mod catalogue;
+pub mod cli;
+pub mod rule;
+pub mod sdp;
+pub mod sip;
