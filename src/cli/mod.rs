@@ -1,3 +1,52 @@
-//! The command line. Kept thin: it turns flags into calls on the library and results into exit
-//! codes.
-pub fn main() -> i32 { 0 }
+//! The command line. Kept thin: flags become calls on the library, results become output and an
+//! exit code (0: all good, 1: the input has problems, 2: usage or I/O error).
+
+mod msg;
+mod rules;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code for "the checked input has problems".
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code for usage, configuration and I/O errors.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "siptest", version, about = "SIP interoperability test harness")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse raw SIP message files and print each message's summary and violations.
+    Msg(msg::MsgArgs),
+    /// Print the rule catalogue (every check siptest makes).
+    Rules(rules::RulesArgs),
+}
+
+/// Output format shared by the subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => EXIT_USAGE,
+            };
+        }
+    };
+    match cli.command {
+        Command::Msg(a) => msg::run(&a),
+        Command::Rules(a) => rules::run(&a),
+    }
+}

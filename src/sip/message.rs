@@ -168,7 +168,10 @@ impl Message {
     /// Header fields of an extension header, by case-insensitive name.
     pub fn headers_other<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Header> + 'a {
         self.headers.iter().filter(move |h| {
-            h.name == HeaderName::Other && self.bytes(h.name_span).eq_ignore_ascii_case(name.as_bytes())
+            h.name == HeaderName::Other
+                && self
+                    .bytes(h.name_span)
+                    .eq_ignore_ascii_case(name.as_bytes())
         })
     }
 
@@ -211,7 +214,9 @@ impl Message {
 
     /// Whether any violation of error severity was found.
     pub fn has_errors(&self) -> bool {
-        self.violations.iter().any(|v| v.severity() == Severity::Error)
+        self.violations
+            .iter()
+            .any(|v| v.severity() == Severity::Error)
     }
 
     /// The ids of all violations, in order (handy in tests and summaries).

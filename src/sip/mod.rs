@@ -14,6 +14,7 @@ pub mod multipart;
 pub mod parse;
 pub mod uri;
 pub mod validate;
+pub mod validate_body;
 
 pub use header_name::HeaderName;
 pub use message::{Header, Message, StartLine};
