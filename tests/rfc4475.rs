@@ -33,16 +33,7 @@ fn parse(file: &str) -> Message {
 /// A valid message: no error-severity violation.
 fn valid(file: &str) -> Message {
     let m = parse(file);
-    let errors: Vec<String> = m
-        .violations
-        .iter()
-        .filter(|v| v.severity() == Severity::Error)
-        .map(|v| v.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{file} is valid but got errors: {errors:#?}"
-    );
+    common::assert_valid(file, &m);
     m
 }
 

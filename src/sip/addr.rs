@@ -7,6 +7,7 @@
 
 use super::host::parse_host;
 use super::lex;
+use super::lex::offset_in;
 use super::uri::{parse_uri, Uri, UriError, UriErrorKind};
 use std::ops::Range;
 
@@ -466,13 +467,6 @@ fn check_gen_value(s: &str, at: usize, v: &str) -> Result<(), AddrError> {
         return Ok(());
     }
     Err(AddrError::new(at, AddrErrorKind::BadParamValue))
-}
-
-/// Byte offset of `sub` inside `base`; `sub` is a slice of `base` (as `split_params` returns).
-fn offset_in(base: &str, sub: &str) -> usize {
-    (sub.as_ptr() as usize)
-        .saturating_sub(base.as_ptr() as usize)
-        .min(base.len())
 }
 
 #[cfg(test)]

@@ -162,6 +162,18 @@ pub fn find_unquoted(s: &[u8], needle: u8) -> Option<usize> {
     None
 }
 
+/// Byte offset of `part` inside `whole` when `part` is a sub-slice of it (as the splitting
+/// helpers here return), else 0.
+pub fn offset_in(whole: &str, part: &str) -> usize {
+    let w = whole.as_ptr() as usize;
+    let p = part.as_ptr() as usize;
+    if p >= w && p <= w + whole.len() {
+        p - w
+    } else {
+        0
+    }
+}
+
 /// A generic parameter `name[=value]` (RFC 3261 §25.1 `generic-param`), with ranges into the
 /// string it was split from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,6 +8,7 @@
 
 use super::host::{parse_hostport, Host, HostError};
 use super::lex;
+use super::lex::offset_in;
 use std::fmt;
 use std::ops::Range;
 
@@ -547,14 +548,6 @@ fn parse_tel_rest(s: &str, rest: usize, uri: &mut Uri) -> Result<(), UriError> {
         return Err(UriError::new(rest, UriErrorKind::TelMissingPhoneContext));
     }
     Ok(())
-}
-
-/// Byte offset of `sub` inside `base`; `sub` must be a slice of `base` (as `split_params`
-/// returns).
-fn offset_in(base: &str, sub: &str) -> usize {
-    (sub.as_ptr() as usize)
-        .saturating_sub(base.as_ptr() as usize)
-        .min(base.len())
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+use siptest::rule::Severity;
+use siptest::sip::Message;
 use std::path::PathBuf;
 
 /// The external corpus: `$SIPTEST_CORPUS`, else `../shared/corpus` beside the repository.
@@ -42,4 +44,15 @@ pub fn rfc5118_wire(file: &str) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
+}
+
+/// Asserts that `m` (parsed from `name`) has no error-severity violation, listing them if so.
+pub fn assert_valid(name: &str, m: &Message) {
+    let errors: Vec<String> = m
+        .violations
+        .iter()
+        .filter(|v| v.severity() == Severity::Error)
+        .map(|v| v.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{name} is valid but got errors: {errors:#?}");
 }

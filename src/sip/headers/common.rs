@@ -10,16 +10,7 @@ use crate::sip::lex::{self, is_token_char, Param};
 /// for a flag such as `;lr` or `;rport`.
 pub type Params = Vec<(String, Option<String>)>;
 
-/// Byte offset of `part` inside `whole` when `part` is a sub-slice of it, else 0.
-pub(crate) fn offset_in(whole: &str, part: &str) -> usize {
-    let w = whole.as_ptr() as usize;
-    let p = part.as_ptr() as usize;
-    if p >= w && p <= w + whole.len() {
-        p - w
-    } else {
-        0
-    }
-}
+pub(crate) use crate::sip::lex::offset_in;
 
 /// True when `v` is a valid gen-value: token / host / quoted-string (RFC 3261 §25.1).
 pub(crate) fn is_gen_value(v: &str) -> bool {
@@ -181,6 +172,21 @@ pub(crate) fn parse_list<T>(
         out.push(Err(HeaderError::syntax(at, what)));
     }
     out
+}
+
+/// The optional `;params` that end a value, read at the cursor: an empty list at the end of
+/// the value, the parsed parameters after a `;`, or an error naming what else was found.
+pub(crate) fn params_tail<'a>(
+    whole: &str,
+    c: &mut Cursor<'a>,
+) -> Result<Vec<Param<'a>>, HeaderError> {
+    if c.eat(b';') {
+        parse_params(whole, c.rest())
+    } else if c.at_end() {
+        Ok(Vec::new())
+    } else {
+        Err(c.expected("`;` or end of value"))
+    }
 }
 
 #[cfg(test)]

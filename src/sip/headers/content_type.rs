@@ -2,7 +2,7 @@
 //! Content-Disposition (RFC 3261 §20.11).
 
 use super::common::{
-    excerpt, find_param, non_empty, offset_in, owned, parse_params, quoted_string_len, Cursor,
+    excerpt, find_param, non_empty, offset_in, owned, params_tail, quoted_string_len, Cursor,
     Params,
 };
 use super::HeaderError;
@@ -156,13 +156,7 @@ fn parse_media(s: &str) -> Result<(&str, &str, Vec<Param<'_>>), HeaderError> {
         return Err(c.expected("a media subtype (token)"));
     }
     c.skip_ws();
-    let params = if c.eat(b';') {
-        parse_params(s, c.rest())?
-    } else if c.at_end() {
-        Vec::new()
-    } else {
-        return Err(c.expected("`;` or end of the media type"));
-    };
+    let params = params_tail(s, &mut c)?;
     Ok((type_, subtype, params))
 }
 
@@ -204,13 +198,7 @@ pub fn parse_content_disposition(s: &str) -> Result<ContentDisposition, HeaderEr
         return Err(c.expected("a disposition type (token)"));
     }
     c.skip_ws();
-    let params = if c.eat(b';') {
-        parse_params(s, c.rest())?
-    } else if c.at_end() {
-        Vec::new()
-    } else {
-        return Err(c.expected("`;` or end of value"));
-    };
+    let params = params_tail(s, &mut c)?;
     let mut handling = None;
     if let Some(p) = params
         .iter()

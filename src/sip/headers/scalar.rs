@@ -4,7 +4,7 @@
 
 pub use super::call_id::{is_word_char, parse_call_id, CallId};
 use super::common::{
-    comment_len, excerpt, find_param, non_empty, offset_in, owned, parse_number, parse_params,
+    comment_len, excerpt, find_param, non_empty, offset_in, owned, params_tail, parse_number,
     Cursor, Params,
 };
 use super::cseq::CSEQ_MAX;
@@ -137,13 +137,7 @@ pub fn parse_retry_after(s: &str) -> Result<RetryAfter, HeaderError> {
         c.advance(n);
         c.skip_ws();
     }
-    let params = if c.eat(b';') {
-        parse_params(s, c.rest())?
-    } else if c.at_end() {
-        Vec::new()
-    } else {
-        return Err(c.expected("`;` or end of value"));
-    };
+    let params = params_tail(s, &mut c)?;
     let mut duration = None;
     if let Some(p) = params
         .iter()
