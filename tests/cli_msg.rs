@@ -12,7 +12,11 @@ fn siptest(args: &[&str]) -> Output {
 }
 
 fn corpus_path(folder: &str, file: &str) -> String {
-    common::corpus_dir().join(folder).join(file).display().to_string()
+    common::corpus_dir()
+        .join(folder)
+        .join(file)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -20,7 +24,10 @@ fn valid_message_exits_0_and_prints_its_summary() {
     let out = siptest(&["msg", &corpus_path("rfc4475", "wsinv.dat")]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("INVITE sip:vivekg@chair-dnrc.example.com;unknownparam"), "{text}");
+    assert!(
+        text.contains("INVITE sip:vivekg@chair-dnrc.example.com;unknownparam"),
+        "{text}"
+    );
     // Only info and warnings (a branch without the cookie, an rtpmap without clock rate).
     assert!(!text.contains("    error "), "{text}");
     assert!(text.contains("info hdr.via.branch-no-cookie"), "{text}");
@@ -31,7 +38,10 @@ fn invalid_message_exits_1_and_names_the_rule() {
     let out = siptest(&["msg", &corpus_path("rfc4475", "clerr.dat")]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("msg.content-length.exceeds-datagram"), "{text}");
+    assert!(
+        text.contains("msg.content-length.exceeds-datagram"),
+        "{text}"
+    );
     assert!(text.contains("RFC 3261 §18.3"), "{text}");
 }
 
@@ -42,7 +52,10 @@ fn missing_file_and_bad_usage_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/file.sip"));
     assert_eq!(siptest(&["msg"]).status.code(), Some(2));
     assert_eq!(siptest(&["no-such-command"]).status.code(), Some(2));
-    assert_eq!(siptest(&["msg", "--format", "xml", "x"]).status.code(), Some(2));
+    assert_eq!(
+        siptest(&["msg", "--format", "xml", "x"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -64,7 +77,10 @@ fn json_has_the_documented_shape() {
     assert_eq!(files[0]["trailing_octets"], 450);
     let trailing = &dbl["violations"][0];
     for key in ["rule", "severity", "rfc", "detail", "offset"] {
-        assert!(trailing.get(key).is_some(), "violation lacks {key}: {trailing}");
+        assert!(
+            trailing.get(key).is_some(),
+            "violation lacks {key}: {trailing}"
+        );
     }
     assert_eq!(trailing["rule"], "msg.datagram.trailing-octets");
     assert_eq!(trailing["offset"], 300);
@@ -88,8 +104,20 @@ fn tcp_transport_frames_every_message_of_a_stream() {
     stream.extend_from_slice(b"\r\n\r\n"); // a keep-alive ping between messages
     stream.extend_from_slice(one);
     std::fs::write(&path, &stream).unwrap();
-    let out = siptest(&["msg", "--transport", "tcp", "--format", "json", path.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = siptest(&[
+        "msg",
+        "--transport",
+        "tcp",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let msgs = v[0]["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 2);

@@ -54,5 +54,8 @@ pub fn assert_valid(name: &str, m: &Message) {
         .filter(|v| v.severity() == Severity::Error)
         .map(|v| v.to_string())
         .collect();
-    assert!(errors.is_empty(), "{name} is valid but got errors: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "{name} is valid but got errors: {errors:#?}"
+    );
 }
