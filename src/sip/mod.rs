@@ -15,6 +15,7 @@ pub mod parse;
 pub mod uri;
 pub mod validate;
 pub mod validate_body;
+pub mod views;
 
 pub use header_name::HeaderName;
 pub use message::{Header, Message, StartLine};
