@@ -9,3 +9,5 @@ pub mod cli;
 pub mod rule;
 pub mod sdp;
 pub mod sip;
+pub mod trace;
+pub mod txn;
