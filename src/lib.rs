@@ -5,7 +5,9 @@
 //! edges and only feed bytes, events and the current time in.
 
 pub mod catalogue;
+pub mod check;
 pub mod cli;
+pub mod dialog;
 pub mod rule;
 pub mod sdp;
 pub mod sip;
