@@ -12,6 +12,7 @@ pub fn all_rules() -> Vec<&'static Rule> {
     v.extend_from_slice(crate::sip::validate::RULES);
     v.extend_from_slice(crate::sip::validate_body::RULES);
     v.extend_from_slice(crate::sdp::RULES);
+    v.extend(crate::check::rules());
     v
 }
 

@@ -1,6 +1,7 @@
 //! The command line. Kept thin: flags become calls on the library, results become output and an
 //! exit code (0: all good, 1: the input has problems, 2: usage or I/O error).
 
+mod lint;
 mod msg;
 mod rules;
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Parse raw SIP message files and print each message's summary and violations.
     Msg(msg::MsgArgs),
+    /// Check recorded message streams for transaction-level rule violations.
+    Lint(lint::LintArgs),
     /// Print the rule catalogue (every check siptest makes).
     Rules(rules::RulesArgs),
 }
@@ -48,5 +51,6 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Msg(a) => msg::run(&a),
         Command::Rules(a) => rules::run(&a),
+        Command::Lint(a) => lint::run(&a),
     }
 }
