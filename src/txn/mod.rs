@@ -55,7 +55,8 @@ pub enum TuEvent {
     /// §17.2.1). Reported as a 408 to the TU for client transactions.
     Timeout(TimerName),
     /// The TU asked for something the transaction refuses because a rule forbids it; the
-    /// message was not sent (e.g. a 408 or a non-100 provisional to a non-INVITE, RFC 4320 §4.1).
+    /// message was not sent (a non-100 provisional to a non-INVITE, RFC 4320 §4.1 "Action 1"; a
+    /// 408 to a non-INVITE, RFC 4320 §4.2 "Action 2").
     Refused {
         reason: &'static str,
         rfc: &'static str,
