@@ -6,7 +6,11 @@
 //! knows each party by its address; a party that both receives and forwards requests of the same
 //! call is a proxy (RFC 4320 §4.2 rules apply to it).
 
+pub mod dialogs;
+pub mod matching;
 pub mod observe;
+pub mod retransmit;
+pub mod rfc4320;
 
 use crate::rule::{Rule, Severity};
 use crate::trace::Trace;
@@ -110,7 +114,12 @@ pub struct CheckGroup {
 }
 
 /// Every check group, in the order they run.
-pub static CHECKS: &[CheckGroup] = &[];
+pub static CHECKS: &[CheckGroup] = &[
+    matching::GROUP,
+    dialogs::GROUP,
+    rfc4320::GROUP,
+    retransmit::GROUP,
+];
 
 /// Every rule of every check group (for the catalogue).
 pub fn rules() -> Vec<&'static Rule> {

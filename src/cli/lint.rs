@@ -82,7 +82,7 @@ fn load(path: &PathBuf) -> Result<Trace, String> {
     })
 }
 
-fn print_text(path: &PathBuf, trace: &Trace, findings: &[Finding]) {
+fn print_text(path: &std::path::Path, trace: &Trace, findings: &[Finding]) {
     println!(
         "{}: {} messages, {} findings",
         path.display(),
