@@ -120,9 +120,11 @@ pub fn parse_datagram(input: &[u8]) -> Datagram {
             ));
         } else if cl < available {
             end = body_start + cl;
+            // The span is the empty point where the message ends: the discarded octets are
+            // not part of the message (they are in `Datagram::trailing`).
             extra.push(Violation::new(
                 &DATAGRAM_TRAILING_OCTETS,
-                Span::new(end, input.len()),
+                Span::new(end, end),
                 format!(
                     "{} octets after the {cl}-octet body are ignored",
                     input.len() - end
