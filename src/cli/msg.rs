@@ -87,33 +87,19 @@ fn parse_file(path: &std::path::Path, bytes: &[u8], transport: Transport) -> Fil
         Transport::Tcp => {
             let mut framer = StreamFramer::new();
             framer.push(bytes);
-            let mut offset = 0;
-            while let Some(frame) = framer.next_frame() {
+            loop {
+                let offset = framer.consumed();
+                let Some(frame) = framer.next_frame().or_else(|| framer.finish()) else {
+                    break;
+                };
                 match frame {
-                    Frame::Message(m) => {
-                        let len = m.as_bytes().len();
-                        out.messages.push(report(&m, offset));
-                        offset += len;
-                    }
-                    Frame::KeepAlive { .. } => {
-                        offset = bytes.len() - framer.pending().len();
-                    }
-                    Frame::Garbage {
-                        bytes: g,
-                        violation,
-                    } => {
+                    Frame::Message(m) => out.messages.push(report(&m, offset)),
+                    Frame::KeepAlive { .. } => {}
+                    Frame::Garbage { mut violation, .. } => {
+                        violation.span = violation.span.shift(offset);
                         out.stream_violations.push(violation);
-                        offset += g.len();
                     }
                 }
-            }
-            let rest = framer.pending();
-            if !rest.is_empty() {
-                out.stream_violations.push(Violation::new(
-                    &crate::sip::framing::STREAM_INCOMPLETE,
-                    crate::rule::Span::new(offset, bytes.len()),
-                    format!("{} octets at the end do not complete a message", rest.len()),
-                ));
             }
         }
     }

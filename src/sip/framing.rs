@@ -56,12 +56,23 @@ impl Default for FramerLimits {
 }
 
 /// Splits a byte stream into SIP messages.
+///
+/// Work per byte is constant however the stream is cut into reads: the search for the end of a
+/// header section resumes where the previous read left it, and a header section already found
+/// is not parsed again while its body arrives.
 #[derive(Debug, Default)]
 pub struct StreamFramer {
     buf: Vec<u8>,
     /// Bytes already consumed from the front of `buf` (compacted lazily).
     start: usize,
     limits: FramerLimits,
+    /// How far past `start` the search for the end of the header section has already looked.
+    scanned: usize,
+    /// The header section of the message being received, once complete: its length, the body
+    /// length Content-Length announces, and whether there was a Content-Length at all.
+    head: Option<(usize, usize, bool)>,
+    /// Octets framed since the stream began (the stream offset of `pending()`).
+    consumed: usize,
 }
 
 impl StreamFramer {
@@ -85,6 +96,11 @@ impl StreamFramer {
         self.buf.extend_from_slice(data);
     }
 
+    /// The stream offset of the next frame: octets framed since the stream began.
+    pub fn consumed(&self) -> usize {
+        self.consumed
+    }
+
     /// Bytes received but not yet framed.
     pub fn pending(&self) -> &[u8] {
         &self.buf[self.start..]
@@ -105,46 +121,27 @@ impl StreamFramer {
         if data.is_empty() {
             return None;
         }
-        let breaks = leading_line_breaks(data);
-        if breaks.1 > 0 {
-            // A keep-alive is complete once something else follows it or once it is a full
-            // ping (CRLFCRLF); a lone CRLF at the end may be the first half of a ping.
-            if breaks.1 == data.len() && breaks.0 < 2 {
-                return None;
+        if self.head.is_none() {
+            let (count, len) = leading_line_breaks(data);
+            if len > 0 || data == b"\r" {
+                // A keep-alive is complete once something else follows it or once it is a full
+                // ping (CRLFCRLF); a lone CRLF (or a CR) at the end may be the start of a ping.
+                let rest = &data[len..];
+                if rest.is_empty() && count < 2 || rest == b"\r" {
+                    return None;
+                }
+                self.consume(len);
+                return Some(Frame::KeepAlive { line_breaks: count });
             }
-            self.start += breaks.1;
-            return Some(Frame::KeepAlive {
-                line_breaks: breaks.0,
-            });
         }
-        let Some(head_len) = find_head_end(data) else {
-            if data.len() > self.limits.max_head {
-                return Some(self.discard_garbage());
-            }
-            return None;
+        let (head_len, body_len, has_cl) = match self.head {
+            Some(h) => h,
+            None => match self.find_head() {
+                Ok(h) => h,
+                Err(frame) => return frame,
+            },
         };
-        let head = parse::parse_head(&data[..head_len]);
-        let (cl, _) = parse::content_length(&data[..head_len], &head.headers);
-        let has_cl = head
-            .headers
-            .iter()
-            .any(|h| h.name == HeaderName::ContentLength);
-        let body_len = cl.unwrap_or(0);
-        if body_len > self.limits.max_body {
-            let bytes = data[..head_len].to_vec();
-            self.start += head_len;
-            return Some(Frame::Garbage {
-                violation: Violation::new(
-                    &STREAM_BODY_TOO_LARGE,
-                    Span::new(0, head_len),
-                    format!(
-                        "Content-Length {body_len} exceeds the limit of {}",
-                        self.limits.max_body
-                    ),
-                ),
-                bytes,
-            });
-        }
+        let data = &self.buf[self.start..];
         if data.len() < head_len + body_len {
             return None;
         }
@@ -158,13 +155,87 @@ impl StreamFramer {
                 "no Content-Length on a stream transport; assumed 0",
             ));
         }
-        self.start += total;
+        self.consume(total);
         Some(Frame::Message(msg))
+    }
+
+    /// Looks for the end of the header section, resuming where the last search stopped. On
+    /// success the head is parsed once and remembered. `Err(None)` means "need more bytes";
+    /// `Err(Some(frame))` hands back garbage.
+    fn find_head(&mut self) -> Result<(usize, usize, bool), Option<Frame>> {
+        let data = &self.buf[self.start..];
+        // Back up 3 octets so a CRLFCRLF split across reads is still found.
+        let from = self.scanned.saturating_sub(3);
+        let Some(head_len) = find_head_end(&data[from..]).map(|n| from + n) else {
+            self.scanned = data.len();
+            if data.len() > self.limits.max_head {
+                return Err(Some(self.discard_garbage()));
+            }
+            return Err(None);
+        };
+        let head = parse::parse_head(&data[..head_len]);
+        let (cl, _) = parse::content_length(&data[..head_len], &head.headers);
+        let has_cl = head
+            .headers
+            .iter()
+            .any(|h| h.name == HeaderName::ContentLength);
+        let body_len = cl.unwrap_or(0);
+        if body_len > self.limits.max_body {
+            let bytes = data[..head_len].to_vec();
+            self.consume(head_len);
+            return Err(Some(Frame::Garbage {
+                violation: Violation::new(
+                    &STREAM_BODY_TOO_LARGE,
+                    Span::new(0, head_len),
+                    format!(
+                        "Content-Length {body_len} exceeds the limit of {}",
+                        self.limits.max_body
+                    ),
+                ),
+                bytes,
+            }));
+        }
+        self.head = Some((head_len, body_len, has_cl));
+        Ok((head_len, body_len, has_cl))
+    }
+
+    /// Drops `n` framed bytes from the front and resets the per-message state.
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.consumed += n;
+        self.scanned = 0;
+        self.head = None;
+    }
+
+    /// The end of the stream: whatever is still held becomes a last frame, a keep-alive when it
+    /// is only line breaks, else garbage with a `msg.stream.incomplete` violation (the stream
+    /// ended in the middle of a message). Call `next_frame` until `None` first.
+    pub fn finish(&mut self) -> Option<Frame> {
+        let data = &self.buf[self.start..];
+        if data.is_empty() {
+            return None;
+        }
+        let (count, len) = leading_line_breaks(data);
+        let frame = if len == data.len() {
+            Frame::KeepAlive { line_breaks: count }
+        } else {
+            Frame::Garbage {
+                violation: Violation::new(
+                    &STREAM_INCOMPLETE,
+                    Span::new(0, data.len()),
+                    format!("{} octets at the end do not complete a message", data.len()),
+                ),
+                bytes: data.to_vec(),
+            }
+        };
+        let n = data.len();
+        self.consume(n);
+        Some(frame)
     }
 
     fn discard_garbage(&mut self) -> Frame {
         let bytes = self.buf[self.start..].to_vec();
-        self.start = self.buf.len();
+        self.consume(bytes.len());
         Frame::Garbage {
             violation: Violation::new(
                 &STREAM_HEAD_TOO_LARGE,
@@ -247,6 +318,35 @@ mod tests {
             assert_eq!(m.body(), b"abcd");
         }
         assert!(f.pending().is_empty());
+    }
+
+    #[test]
+    fn a_ping_split_after_its_cr_waits_for_the_lf() {
+        let mut f = StreamFramer::new();
+        f.push(b"\r\n\r");
+        assert_eq!(f.next_frame(), None);
+        f.push(b"\n");
+        assert_eq!(f.next_frame(), Some(Frame::KeepAlive { line_breaks: 2 }));
+        assert!(f.pending().is_empty());
+    }
+
+    #[test]
+    fn finish_flushes_a_pong_and_reports_a_cut_message() {
+        let mut f = StreamFramer::new();
+        f.push(b"\r\n");
+        assert_eq!(f.next_frame(), None, "may be the first half of a ping");
+        assert_eq!(f.finish(), Some(Frame::KeepAlive { line_breaks: 1 }));
+        f.push(&OPTIONS[..20]);
+        assert_eq!(f.next_frame(), None);
+        match f.finish() {
+            Some(Frame::Garbage { bytes, violation }) => {
+                assert_eq!(bytes, &OPTIONS[..20]);
+                assert_eq!(violation.rule.id, "msg.stream.incomplete");
+            }
+            other => panic!("expected garbage, got {other:?}"),
+        }
+        assert_eq!(f.finish(), None);
+        assert_eq!(f.consumed(), 22);
     }
 
     #[test]
