@@ -844,8 +844,11 @@ const OTHER_SHAPES: &[Shape] = &[
 ];
 
 /// Every shape: a name and the message with about `n` adversarial bytes.
-fn shapes() -> Vec<(String, Box<dyn Fn(usize) -> Vec<u8>>)> {
-    let mut v: Vec<(String, Box<dyn Fn(usize) -> Vec<u8>>)> = LINE_SHAPES
+/// A named input shape: builds the input for a size.
+type Shape = (String, Box<dyn Fn(usize) -> Vec<u8>>);
+
+fn shapes() -> Vec<Shape> {
+    let mut v: Vec<Shape> = LINE_SHAPES
         .iter()
         .map(|&(prefix, unit, suffix)| {
             let name = format!("{unit:?} * n in {prefix:?}");

@@ -137,8 +137,9 @@ impl StreamFramer {
         let (head_len, body_len, has_cl) = match self.head {
             Some(h) => h,
             None => match self.find_head() {
-                Ok(h) => h,
-                Err(frame) => return frame,
+                HeadSearch::Found(h) => h,
+                HeadSearch::NeedMore => return None,
+                HeadSearch::Garbage(frame) => return Some(frame),
             },
         };
         let data = &self.buf[self.start..];
@@ -160,18 +161,17 @@ impl StreamFramer {
     }
 
     /// Looks for the end of the header section, resuming where the last search stopped. On
-    /// success the head is parsed once and remembered. `Err(None)` means "need more bytes";
-    /// `Err(Some(frame))` hands back garbage.
-    fn find_head(&mut self) -> Result<(usize, usize, bool), Option<Frame>> {
+    /// success the head is parsed once and remembered.
+    fn find_head(&mut self) -> HeadSearch {
         let data = &self.buf[self.start..];
         // Back up 3 octets so a CRLFCRLF split across reads is still found.
         let from = self.scanned.saturating_sub(3);
         let Some(head_len) = find_head_end(&data[from..]).map(|n| from + n) else {
             self.scanned = data.len();
             if data.len() > self.limits.max_head {
-                return Err(Some(self.discard_garbage()));
+                return HeadSearch::Garbage(self.discard_garbage());
             }
-            return Err(None);
+            return HeadSearch::NeedMore;
         };
         let head = parse::parse_head(&data[..head_len]);
         let (cl, _) = parse::content_length(&data[..head_len], &head.headers);
@@ -183,7 +183,7 @@ impl StreamFramer {
         if body_len > self.limits.max_body {
             let bytes = data[..head_len].to_vec();
             self.consume(head_len);
-            return Err(Some(Frame::Garbage {
+            return HeadSearch::Garbage(Frame::Garbage {
                 violation: Violation::new(
                     &STREAM_BODY_TOO_LARGE,
                     Span::new(0, head_len),
@@ -193,10 +193,10 @@ impl StreamFramer {
                     ),
                 ),
                 bytes,
-            }));
+            });
         }
         self.head = Some((head_len, body_len, has_cl));
-        Ok((head_len, body_len, has_cl))
+        HeadSearch::Found((head_len, body_len, has_cl))
     }
 
     /// Drops `n` framed bytes from the front and resets the per-message state.
@@ -245,6 +245,14 @@ impl StreamFramer {
             bytes,
         }
     }
+}
+
+/// The outcome of looking for the end of a header section.
+enum HeadSearch {
+    /// Head length, announced body length, whether Content-Length was present.
+    Found((usize, usize, bool)),
+    NeedMore,
+    Garbage(Frame),
 }
 
 /// Counts the CRLF (or bare LF) line breaks at the start of `data`: (count, octets). A lone CR
