@@ -845,10 +845,10 @@ const OTHER_SHAPES: &[Shape] = &[
 
 /// Every shape: a name and the message with about `n` adversarial bytes.
 /// A named input shape: builds the input for a size.
-type Shape = (String, Box<dyn Fn(usize) -> Vec<u8>>);
+type NamedShape = (String, Box<dyn Fn(usize) -> Vec<u8>>);
 
-fn shapes() -> Vec<Shape> {
-    let mut v: Vec<Shape> = LINE_SHAPES
+fn shapes() -> Vec<NamedShape> {
+    let mut v: Vec<NamedShape> = LINE_SHAPES
         .iter()
         .map(|&(prefix, unit, suffix)| {
             let name = format!("{unit:?} * n in {prefix:?}");
