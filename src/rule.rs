@@ -151,11 +151,13 @@ impl fmt::Display for Violation {
 
 /// Declares rules as `pub static` items plus a `RULES` slice holding all of them.
 ///
-/// ```ignore
-/// declare_rules! {
-///     CL_NEGATIVE = ("hdr.content-length.invalid", Transaction, Error, "RFC 3261 §20.14",
+/// ```
+/// siptest::declare_rules! {
+///     CL_NEGATIVE = ("example.content-length.invalid", Transaction, Error, "RFC 3261 §20.14",
 ///                    "Content-Length is not a non-negative decimal number");
 /// }
+/// assert_eq!(CL_NEGATIVE.id, "example.content-length.invalid");
+/// assert_eq!(RULES.len(), 1);
 /// ```
 #[macro_export]
 macro_rules! declare_rules {
