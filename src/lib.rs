@@ -8,6 +8,8 @@ pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod dialog;
+pub mod net;
+pub mod pcap;
 pub mod rule;
 pub mod sdp;
 pub mod sip;
