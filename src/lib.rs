@@ -11,6 +11,7 @@ pub mod dialog;
 pub mod net;
 pub mod pcap;
 pub mod rule;
+pub mod scenario;
 pub mod sdp;
 pub mod sip;
 pub mod trace;

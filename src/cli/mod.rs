@@ -4,6 +4,7 @@
 mod lint;
 mod msg;
 mod rules;
+mod schema;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -27,6 +28,8 @@ enum Command {
     Lint(lint::LintArgs),
     /// Print the rule catalogue (every check siptest makes).
     Rules(rules::RulesArgs),
+    /// Print the JSON Schema of the scenario format.
+    Schema(schema::SchemaArgs),
 }
 
 /// Output format shared by the subcommands.
@@ -52,5 +55,6 @@ pub fn main() -> i32 {
         Command::Msg(a) => msg::run(&a),
         Command::Rules(a) => rules::run(&a),
         Command::Lint(a) => lint::run(&a),
+        Command::Schema(a) => schema::run(&a),
     }
 }
