@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod dialog;
+pub mod engine;
 pub mod net;
 pub mod pcap;
 pub mod rule;

@@ -4,6 +4,7 @@
 mod lint;
 mod msg;
 mod rules;
+mod run;
 mod schema;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -30,6 +31,8 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Print the JSON Schema of the scenario format.
     Schema(schema::SchemaArgs),
+    /// Play scenarios against a target (the device under test) and report the verdicts.
+    Run(run::RunArgs),
 }
 
 /// Output format shared by the subcommands.
@@ -56,5 +59,6 @@ pub fn main() -> i32 {
         Command::Rules(a) => rules::run(&a),
         Command::Lint(a) => lint::run(&a),
         Command::Schema(a) => schema::run(&a),
+        Command::Run(a) => run::run(&a),
     }
 }

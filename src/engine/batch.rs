@@ -1,0 +1,136 @@
+//! Many runs: every scenario, `repeat` times each, at most `jobs` at once, started at most
+//! `rate` per second. Runs report through [`RunEvent`]s to every [`Reporter`] in turn; the
+//! reporters know nothing of each other (nextest's model, `../shared/STYLE.md`).
+
+use super::report::Reporter;
+use super::verdict::RunResult;
+use super::{run_scenario, RunConfig};
+use crate::scenario::Scenario;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::time::Instant;
+
+/// What a batch runs.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub scenarios: Vec<Arc<Scenario>>,
+    pub config: RunConfig,
+    /// Runs at once (at least 1).
+    pub jobs: usize,
+    /// Runs of each scenario (at least 1), each a fresh run with its own Call-ID.
+    pub repeat: u32,
+    /// Runs started per second, when limited.
+    pub rate: Option<f64>,
+}
+
+/// What reporters hear.
+#[derive(Debug)]
+pub enum RunEvent<'a> {
+    /// The batch starts with this many runs.
+    Planned { total: usize },
+    /// A run starts.
+    Started { scenario: &'a str, repetition: u32 },
+    /// A run ended (in the order runs end).
+    Finished(&'a RunResult),
+    /// Every run ended; the results in plan order (scenario, then repetition).
+    Done {
+        results: &'a [RunResult],
+        duration: Duration,
+    },
+}
+
+enum Msg {
+    Started(usize),
+    Finished(usize, Box<RunResult>),
+}
+
+/// Runs the batch, telling every reporter about each event, and returns the results in plan
+/// order.
+pub async fn run_batch(batch: Batch, reporters: &mut [Box<dyn Reporter>]) -> Vec<RunResult> {
+    let began = Instant::now();
+    let plan: Vec<(Arc<Scenario>, u32)> = batch
+        .scenarios
+        .iter()
+        .flat_map(|s| (1..=batch.repeat.max(1)).map(move |r| (s.clone(), r)))
+        .collect();
+    emit(reporters, &RunEvent::Planned { total: plan.len() });
+    let (tx, mut rx) = mpsc::channel::<Msg>(64);
+    let config = batch.config.clone();
+    let spawner = tokio::spawn(spawn_runs(plan.clone(), batch, tx, began));
+    let mut results: Vec<Option<RunResult>> = vec![None; plan.len()];
+    let mut done = 0;
+    while done < plan.len() {
+        match rx.recv().await {
+            Some(Msg::Started(i)) => emit(
+                reporters,
+                &RunEvent::Started {
+                    scenario: &plan[i].0.name.value,
+                    repetition: plan[i].1,
+                },
+            ),
+            Some(Msg::Finished(i, r)) => {
+                emit(reporters, &RunEvent::Finished(&r));
+                results[i] = Some(*r);
+                done += 1;
+            }
+            None => break,
+        }
+    }
+    let _ = spawner.await;
+    // A run whose task died (a panic: a bug in siptest) still gets a verdict.
+    let results: Vec<RunResult> = results
+        .into_iter()
+        .zip(&plan)
+        .map(|(r, (sc, rep))| {
+            r.unwrap_or_else(|| {
+                let why = "the run stopped without a result (a bug in siptest)".to_string();
+                super::error_result(sc, &config, *rep, why, Duration::ZERO)
+            })
+        })
+        .collect();
+    emit(
+        reporters,
+        &RunEvent::Done {
+            results: &results,
+            duration: began.elapsed(),
+        },
+    );
+    results
+}
+
+/// Starts the runs in plan order, `jobs` at a time, spaced by `rate`.
+async fn spawn_runs(
+    plan: Vec<(Arc<Scenario>, u32)>,
+    batch: Batch,
+    tx: mpsc::Sender<Msg>,
+    began: Instant,
+) {
+    let permits = Arc::new(Semaphore::new(batch.jobs.max(1)));
+    let config = Arc::new(batch.config);
+    let spacing = batch
+        .rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(1.0 / r));
+    for (i, (sc, rep)) in plan.into_iter().enumerate() {
+        if let Some(gap) = spacing {
+            tokio::time::sleep_until(began + gap.mul_f64(i as f64)).await;
+        }
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let (tx, config) = (tx.clone(), config.clone());
+        tokio::spawn(async move {
+            let _ = tx.send(Msg::Started(i)).await;
+            let result = run_scenario(&sc, &config, rep).await;
+            drop(permit);
+            let _ = tx.send(Msg::Finished(i, Box::new(result))).await;
+        });
+    }
+}
+
+fn emit(reporters: &mut [Box<dyn Reporter>], ev: &RunEvent<'_>) {
+    for r in reporters.iter_mut() {
+        r.on_event(ev);
+    }
+}
