@@ -52,12 +52,7 @@ pub const GROUP: CheckGroup = CheckGroup {
 
 fn run(trace: &Trace, obs: &Observation, tol: &Tolerances, out: &mut Vec<Finding>) {
     let proxies = proxies(trace);
-    let end = trace
-        .messages
-        .iter()
-        .map(|m| m.time)
-        .max()
-        .unwrap_or_default();
+    let end = trace.end();
     let mut cx = Cx {
         trace,
         tol,

@@ -169,7 +169,7 @@ impl Endpoint {
             other => {
                 return Err(io::Error::new(
                     io::ErrorKind::Unsupported,
-                    format!("{other} endpoints are not implemented (UDP and TCP are)"),
+                    format!("{other} endpoints are not supported yet (UDP and TCP are)"),
                 ))
             }
         };

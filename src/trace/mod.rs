@@ -91,6 +91,15 @@ impl Trace {
             .filter(move |(_, m)| m.message.call_id().as_deref() == Some(call_id))
     }
 
+    /// The time of the last message (zero for an empty trace): how far the trace covers.
+    pub fn end(&self) -> Duration {
+        self.messages
+            .iter()
+            .map(|m| m.time)
+            .max()
+            .unwrap_or_default()
+    }
+
     /// Every Call-ID in order of first appearance.
     pub fn call_ids(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
