@@ -5,20 +5,26 @@
 //! configuration error (exit 2) reported before anything is sent. Then the engine runs the
 //! plan and the reporters print. Exit 0 when every run passed, 1 otherwise (inconclusive and
 //! error count as not passed).
+//!
+//! With `--targets FILE` the plan has one batch per named target (all of them, or the one
+//! `--target NAME` picks): each target's device is started, awaited, played against and
+//! stopped in turn, and the reporters see one result set, each result named by its target.
 
 use super::{EXIT_FINDINGS, EXIT_USAGE};
+use crate::engine::batch::RunEvent;
 use crate::engine::report::{DocFormat, DocReporter};
 use crate::engine::report_files::ReportDir;
 use crate::engine::report_text::TextReporter;
-use crate::engine::{run_batch, Batch, Reporter, RunConfig, TargetSpec};
+use crate::engine::targets::{load_targets_file, Device, NamedTarget};
+use crate::engine::{run_batch, Batch, Reporter, RunConfig, RunResult, TargetSpec, Verdict};
 use crate::net::parse_impair;
 use crate::scenario::{load_dir, load_str_all, parse_duration, LoadError, Scenario};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// What `siptest run` says when there is no target to run against.
 pub const NO_TARGET: &str = "no --target given. The built-in reference user agent, which will \
@@ -30,9 +36,14 @@ pub struct RunArgs {
     /// Scenario files and directories (searched recursively for *.yaml and *.yml).
     scenarios: Vec<PathBuf>,
     /// The device under test: udp:HOST:PORT or tcp:HOST:PORT (IPv6 as udp:[::1]:5060;
-    /// udp:USER@HOST:PORT sets the user part of its URI).
+    /// udp:USER@HOST:PORT sets the user part of its URI). With --targets: the NAME of the
+    /// target to run against (default: every target of the file).
     #[arg(long)]
     target: Option<String>,
+    /// A YAML file of named targets (name, address, user, t1, start, ready, stop, supports;
+    /// see docs/scenarios.md).
+    #[arg(long, value_name = "FILE")]
+    targets: Option<PathBuf>,
     /// Runs at once (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -74,9 +85,17 @@ pub enum RunFormat {
 
 /// The checked plan.
 pub struct Plan {
-    pub batch: Batch,
+    /// One batch per target: exactly one without `--targets`.
+    pub batches: Vec<TargetBatch>,
     pub format: RunFormat,
     pub report_dir: PathBuf,
+}
+
+/// The runs against one target.
+pub struct TargetBatch {
+    /// The target of `--targets`; `None` for `--target ADDRESS`.
+    pub named: Option<NamedTarget>,
+    pub batch: Batch,
 }
 
 /// A configuration problem: the lines to print on stderr. Load errors are printed bare
@@ -90,16 +109,50 @@ impl From<String> for ConfigError {
     }
 }
 
-fn options(args: &RunArgs) -> Result<RunConfig, ConfigError> {
-    let target = args
-        .target
-        .as_deref()
-        .map(TargetSpec::parse)
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    let Some(target) = target else {
-        return Err(NO_TARGET.to_string().into());
+/// The targets to run against: the `--target` address, or the named targets of `--targets`
+/// (the one `--target NAME` picks, else all).
+fn targets(args: &RunArgs) -> Result<Vec<(Option<NamedTarget>, TargetSpec)>, ConfigError> {
+    let Some(file) = &args.targets else {
+        let target = args
+            .target
+            .as_deref()
+            .map(TargetSpec::parse)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let Some(target) = target else {
+            return Err(NO_TARGET.to_string().into());
+        };
+        return Ok(vec![(None, target)]);
     };
+    let all = load_targets_file(file)
+        .map_err(|e| ConfigError(e.iter().map(ToString::to_string).collect()))?;
+    let picked: Vec<NamedTarget> = match &args.target {
+        None => all,
+        Some(name) => {
+            let names: Vec<&str> = all.iter().map(|t| t.name.value.as_str()).collect();
+            match all.iter().find(|t| t.name.value == *name) {
+                Some(t) => vec![t.clone()],
+                None => {
+                    return Err(format!(
+                        "--target `{name}`: no target of that name in {} (it has: {})",
+                        file.display(),
+                        names.join(", ")
+                    )
+                    .into())
+                }
+            }
+        }
+    };
+    Ok(picked
+        .into_iter()
+        .map(|t| {
+            let spec = t.spec.clone();
+            (Some(t), spec)
+        })
+        .collect())
+}
+
+fn options(args: &RunArgs, target: TargetSpec) -> Result<RunConfig, ConfigError> {
     let mut cfg = RunConfig::new(target);
     if let Some(ms) = args.t1 {
         if ms == 0 {
@@ -195,8 +248,11 @@ fn load_file_all(p: &Path) -> Result<Scenario, Vec<LoadError>> {
 
 /// Raw flags to a checked plan.
 pub fn resolve(args: &RunArgs) -> Result<Plan, ConfigError> {
-    let scenarios = load_scenarios(&args.scenarios)?;
-    let config = options(args)?;
+    let scenarios: Vec<Arc<Scenario>> = load_scenarios(&args.scenarios)?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let targets = targets(args)?;
     if args.repeat == 0 || args.jobs == Some(0) {
         return Err("--repeat and --jobs must be at least 1".to_string().into());
     }
@@ -208,14 +264,26 @@ pub fn resolve(args: &RunArgs) -> Result<Plan, ConfigError> {
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
+    let mut batches = Vec::new();
+    for (named, spec) in targets {
+        let mut config = options(args, spec)?;
+        // The target's T1 unless --t1 says otherwise.
+        if config.t1.is_none() {
+            config.t1 = named.as_ref().and_then(|t| t.t1);
+        }
+        batches.push(TargetBatch {
+            named,
+            batch: Batch {
+                scenarios: scenarios.clone(),
+                config,
+                jobs,
+                repeat: args.repeat,
+                rate: args.rate,
+            },
+        });
+    }
     Ok(Plan {
-        batch: Batch {
-            scenarios: scenarios.into_iter().map(Arc::new).collect(),
-            config,
-            jobs,
-            repeat: args.repeat,
-            rate: args.rate,
-        },
+        batches,
         format: args.format,
         report_dir: args.report_dir.clone(),
     })
@@ -258,7 +326,18 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     };
     let mut reps = reporters(&plan);
-    let results = runtime.block_on(run_batch(plan.batch, &mut reps));
+    let results = if plan.batches.iter().all(|b| b.named.is_none()) {
+        let batch = plan.batches.into_iter().next().map(|b| b.batch);
+        match batch {
+            Some(b) => runtime.block_on(run_batch(b, &mut reps)),
+            None => Vec::new(),
+        }
+    } else {
+        let shared = Arc::new(Mutex::new(reps));
+        let results = run_named(&runtime, plan.batches, &plan.report_dir, &shared);
+        reps = std::mem::take(&mut *lock(&shared));
+        results
+    };
     let mut code = if results.iter().all(|r| r.verdict.is_pass()) {
         0
     } else {
@@ -271,4 +350,147 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     }
     code
+}
+
+fn lock(m: &Mutex<Vec<Box<dyn Reporter>>>) -> std::sync::MutexGuard<'_, Vec<Box<dyn Reporter>>> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn emit(reps: &Mutex<Vec<Box<dyn Reporter>>>, ev: &RunEvent<'_>) {
+    for r in lock(reps).iter_mut() {
+        r.on_event(ev);
+    }
+}
+
+/// Forwards one target's runs to the shared reporters, named by the target; the batch's own
+/// `Planned` and `Done` are dropped (the whole plan has one of each).
+struct Relabel {
+    inner: Arc<Mutex<Vec<Box<dyn Reporter>>>>,
+    name: String,
+}
+
+impl Reporter for Relabel {
+    fn on_event(&mut self, ev: &RunEvent<'_>) {
+        match ev {
+            RunEvent::Started { .. } => emit(&self.inner, ev),
+            RunEvent::Finished(r) => {
+                let mut r = (*r).clone();
+                r.target.clone_from(&self.name);
+                emit(&self.inner, &RunEvent::Finished(&r));
+            }
+            RunEvent::Planned { .. } | RunEvent::Done { .. } => {}
+        }
+    }
+}
+
+/// Plays every named target in turn: start its device, wait until it is ready, run the
+/// scenarios it supports (the others are inconclusive, naming what is missing), stop it.
+fn run_named(
+    runtime: &tokio::runtime::Runtime,
+    batches: Vec<TargetBatch>,
+    report_dir: &Path,
+    reps: &Arc<Mutex<Vec<Box<dyn Reporter>>>>,
+) -> Vec<RunResult> {
+    let began = Instant::now();
+    let total: usize = batches
+        .iter()
+        .map(|b| b.batch.scenarios.len() * b.batch.repeat as usize)
+        .sum();
+    emit(reps, &RunEvent::Planned { total });
+    let mut all = Vec::with_capacity(total);
+    for TargetBatch { named, batch } in batches {
+        let Some(target) = named else { continue };
+        let name = target.name.value.clone();
+        let log = report_dir.join(format!("target-{name}.log"));
+        let mut device = None;
+        let not_ready = match Device::start(&target, &log) {
+            Ok(mut d) => {
+                let r = d.wait_ready(&target);
+                device = Some(d);
+                r.err()
+            }
+            Err(e) => Some(e),
+        };
+        let missing: Vec<Option<String>> = batch
+            .scenarios
+            .iter()
+            .map(|sc| {
+                if let Some(why) = &not_ready {
+                    return Some(format!("target `{name}` is not ready: {why}"));
+                }
+                let m = target.missing(sc);
+                (!m.is_empty()).then(|| {
+                    let list: Vec<String> = m.iter().map(ToString::to_string).collect();
+                    format!(
+                        "target `{name}` does not support {} (target.needs; its `supports` lacks it)",
+                        list.join(", ")
+                    )
+                })
+            })
+            .collect();
+        let runnable = Batch {
+            scenarios: batch
+                .scenarios
+                .iter()
+                .zip(&missing)
+                .filter(|(_, m)| m.is_none())
+                .map(|(s, _)| s.clone())
+                .collect(),
+            ..batch.clone()
+        };
+        let ran = if runnable.scenarios.is_empty() {
+            Vec::new()
+        } else {
+            let mut relabel: Vec<Box<dyn Reporter>> = vec![Box::new(Relabel {
+                inner: reps.clone(),
+                name: name.clone(),
+            })];
+            runtime.block_on(run_batch(runnable, &mut relabel))
+        };
+        drop(device);
+        let mut ran = ran.into_iter();
+        for (sc, why) in batch.scenarios.iter().zip(missing) {
+            for rep in 1..=batch.repeat.max(1) {
+                let r = match &why {
+                    Some(reason) => {
+                        let mut r = crate::engine::error_result(
+                            sc,
+                            &batch.config,
+                            rep,
+                            String::new(),
+                            Duration::ZERO,
+                        );
+                        r.verdict = Verdict::Inconclusive {
+                            step: None,
+                            reason: reason.clone(),
+                        };
+                        emit(
+                            reps,
+                            &RunEvent::Started {
+                                scenario: &sc.name.value,
+                                repetition: rep,
+                            },
+                        );
+                        emit(reps, &RunEvent::Finished(&r));
+                        r
+                    }
+                    None => match ran.next() {
+                        Some(r) => r,
+                        None => continue,
+                    },
+                };
+                let mut r = r;
+                r.target.clone_from(&name);
+                all.push(r);
+            }
+        }
+    }
+    emit(
+        reps,
+        &RunEvent::Done {
+            results: &all,
+            duration: began.elapsed(),
+        },
+    );
+    all
 }

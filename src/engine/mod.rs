@@ -27,6 +27,7 @@ pub mod run;
 pub mod sdp_gen;
 mod send;
 pub mod target;
+pub mod targets;
 pub mod vars;
 pub mod verdict;
 pub mod wire;
