@@ -241,7 +241,7 @@ fn a_wrong_expectation_fails_with_expected_and_actual() {
     let out = Command::new(SIPTEST)
         .args([
             "run",
-            &scenario("uac-expects-busy.yaml"),
+            &format!("{}/tests/fixtures/uac-expects-busy.yaml", env!("CARGO_MANIFEST_DIR")),
             "--target",
             &target,
         ])
