@@ -241,7 +241,10 @@ fn a_wrong_expectation_fails_with_expected_and_actual() {
     let out = Command::new(SIPTEST)
         .args([
             "run",
-            &format!("{}/tests/fixtures/uac-expects-busy.yaml", env!("CARGO_MANIFEST_DIR")),
+            &format!(
+                "{}/tests/fixtures/uac-expects-busy.yaml",
+                env!("CARGO_MANIFEST_DIR")
+            ),
             "--target",
             &target,
         ])
