@@ -9,7 +9,7 @@ use super::rules::*;
 use crate::rule::{Rule, Span, Violation};
 
 /// The type letters RFC 8866 §5 defines.
-const KNOWN_TYPES: &[u8] = b"vosiuepcbtrzkam";
+pub(crate) const KNOWN_TYPES: &[u8] = b"vosiuepcbtrzkam";
 
 /// Parses a session description. Never fails; see [`Sdp::violations`].
 pub fn parse(body: &[u8]) -> Sdp {
@@ -37,7 +37,8 @@ struct Parser {
 
 /// The position of a type letter in the session part (RFC 8866 §5): v o s i u e p c b, then the
 /// time descriptions (t r z), k, a and the media descriptions.
-fn session_rank(kind: u8) -> u8 {
+#[inline]
+pub(crate) fn session_rank(kind: u8) -> u8 {
     match kind {
         b'v' => 0,
         b'o' => 1,
@@ -57,7 +58,8 @@ fn session_rank(kind: u8) -> u8 {
 
 /// The position of a type letter in a media description (RFC 8866 §5): m i c b k a. `None` for
 /// letters that only exist in the session part.
-fn media_rank(kind: u8) -> Option<u8> {
+#[inline]
+pub(crate) fn media_rank(kind: u8) -> Option<u8> {
     match kind {
         b'm' => Some(0),
         b'i' => Some(1),

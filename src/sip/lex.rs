@@ -16,9 +16,21 @@ pub const fn is_token_char(b: u8) -> bool {
         )
 }
 
+/// [`is_token_char`] for every byte value, so that [`is_token`] is one load per byte.
+static TOKEN_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = is_token_char(i as u8);
+        i += 1;
+    }
+    t
+};
+
 /// True when every byte is a token character and there is at least one.
+#[inline]
 pub fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_token_char(b))
+    !s.is_empty() && s.iter().all(|&b| TOKEN_CHARS[usize::from(b)])
 }
 
 /// Linear white space inside a header value: SP, HTAB, and the CR LF of a folded line.
@@ -41,13 +53,27 @@ pub fn trim_range(s: &[u8], r: Range<usize>) -> Range<usize> {
 
 /// `s` without leading and trailing LWS.
 pub fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+    // LWS bytes are ASCII, so the trimmed range starts and ends on char boundaries. Like
+    // `str::trim_matches`, a value that is all LWS gives the empty slice at its start (callers
+    // compute offsets from it).
+    let r = trim_range(s.as_bytes(), 0..s.len());
+    if r.is_empty() {
+        &s[..0]
+    } else {
+        &s[r]
+    }
 }
 
 /// A folded value with every CRLF+WSP run replaced by one SP (RFC 3261 §7.3.1: folding is
 /// equivalent to a single SP). Values without folding are borrowed unchanged.
 pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
-    if memchr::memchr2(b'\r', b'\n', value).is_none() {
+    // Most values are short and on one line: a plain loop beats `memchr2`'s set-up there.
+    let folded = if value.len() < 64 {
+        value.iter().any(|&b| b == b'\r' || b == b'\n')
+    } else {
+        memchr::memchr2(b'\r', b'\n', value).is_some()
+    };
+    if !folded {
         return Cow::Borrowed(value);
     }
     let mut out = Vec::with_capacity(value.len());
@@ -260,11 +286,15 @@ pub fn unquote(s: &str) -> Cow<'_, str> {
 /// Returns `None` on anything else or on overflow of `u64`.
 pub fn parse_decimal(s: &str) -> Option<u64> {
     let t = trim(s);
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+    if t.is_empty() {
         return None;
     }
+    // One pass: a non-digit and an overflow both give `None`.
     let mut v: u64 = 0;
     for b in t.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
         v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
     Some(v)
@@ -321,6 +351,34 @@ mod tests {
         assert_eq!(p[1].unquoted().as_deref(), Some("a;b"));
         assert_eq!(p[2].name, "lr");
         assert_eq!(p[2].value, None);
+    }
+
+    #[test]
+    fn trim_matches_str_trim_matches_offsets_included() {
+        let lws = |c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n';
+        for s in [
+            "",
+            " ",
+            "\t\r\n ",
+            "a",
+            " a ",
+            "\r\n\tab c\t",
+            " é ",
+            "é",
+            "  \u{a0}x\u{a0} ",
+        ] {
+            let (ours, std) = (trim(s), s.trim_matches(lws));
+            assert_eq!(ours, std, "{s:?}");
+            assert_eq!(offset_in(s, ours), offset_in(s, std), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn token_table_matches_token_chars() {
+        for b in 0..=255u8 {
+            assert_eq!(is_token(&[b]), is_token_char(b), "{b}");
+        }
+        assert!(!is_token(b""));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod addr;
 pub mod builder;
+pub mod fastcheck;
 pub mod framing;
 pub mod header_name;
 pub mod headers;

@@ -1,8 +1,14 @@
 //! Header-value validation: runs the typed views over a freshly parsed message and records what
 //! they reject as violations. The parser ([`super::parse`]) finds the structure; this module
 //! checks what the structure holds. Body checks live in [`super::validate_body`].
+//!
+//! Each value first goes through the zero-allocation checkers of [`super::fastcheck`]: a value
+//! they prove clean cannot give a violation and is done with; any other value goes through the
+//! typed views, which name its problems. The result is the same either way (see
+//! `fastcheck/tests.rs`); only the cost differs.
 
 use super::addr::{self, AddrError, AddrErrorKind};
+use super::fastcheck;
 use super::header_name::HeaderName;
 use super::headers::{self, HeaderError, HeaderErrorKind};
 use super::lex;
@@ -10,6 +16,7 @@ use super::message::{Header, Message, StartLine};
 use super::uri::{self, Scheme, UriError, UriErrorKind};
 use super::validate_body;
 use crate::rule::{Rule, Span, Violation};
+use std::ops::Range;
 
 crate::declare_rules! {
     MISSING_HEADER = ("msg.header.missing", Transaction, Error, "RFC 3261 §8.1.1, §8.2.6.2",
@@ -72,21 +79,59 @@ crate::declare_rules! {
 
 /// Checks the header values of `msg` and appends violations.
 pub fn validate(msg: &mut Message) {
+    validate_with(msg, true);
+}
+
+/// What every header check needs to know about the message.
+struct Ctx<'m> {
+    /// The request method's bytes, `None` for responses and unknown start lines.
+    method: Option<&'m [u8]>,
+    /// Whether values may be accepted by [`fastcheck`] before the typed views run.
+    fast: bool,
+}
+
+/// [`validate`], with the zero-allocation fast paths of [`fastcheck`] on or off. Both report
+/// exactly the same violations (the fast paths only skip values they prove clean); `fast =
+/// false` exists for the differential tests.
+pub(crate) fn validate_with(msg: &mut Message, fast: bool) {
+    let out = violations(msg, fast);
+    if !out.is_empty() {
+        msg.violations.extend(out);
+    }
+}
+
+/// The violations of the header values and the body of `msg`, in this order: Request-URI,
+/// missing headers, repeated single-instance headers, each value, the body.
+pub(crate) fn violations(msg: &Message, fast: bool) -> Vec<Violation> {
+    let cx = Ctx {
+        method: match msg.start_line {
+            StartLine::Request { method, .. } => Some(msg.bytes(method)),
+            _ => None,
+        },
+        fast,
+    };
     let mut out = Vec::new();
-    let request_method = msg.method().map(|m| m.into_owned());
     if let StartLine::Request { uri, .. } = msg.start_line {
-        check_request_uri(msg, uri, &mut out);
+        check_request_uri(msg, uri, fast, &mut out);
+    }
+    // One pass over the fields: the names present, the repeats, the values.
+    let (mut present, mut singles) = (NameSet::default(), NameSet::default());
+    let (mut repeats, mut values) = (Vec::new(), Vec::new());
+    let mut first_via = true;
+    let mut body = validate_body::BodyFields::default();
+    for h in &msg.headers {
+        present.insert(h.name);
+        check_repeat(h, &mut singles, &mut repeats);
+        body.note(h);
+        check_header(msg, h, &cx, &mut first_via, &mut values);
     }
     if !matches!(msg.start_line, StartLine::Unknown { .. }) {
-        check_mandatory(msg, &mut out);
+        check_mandatory(msg, present, &mut out);
     }
-    check_repeats(msg, &mut out);
-    let mut first_via = true;
-    for h in &msg.headers {
-        check_header(msg, h, request_method.as_deref(), &mut first_via, &mut out);
-    }
-    validate_body::check_body(msg, &mut out);
-    msg.violations.extend(out);
+    out.append(&mut repeats);
+    out.append(&mut values);
+    validate_body::check_body_fields(msg, &body, fast, &mut out);
+    out
 }
 
 /// The span inside `h`'s value at `offset` (of the unfolded text), or the whole value when the
@@ -157,11 +202,15 @@ fn push_addr_error(msg: &Message, h: &Header, e: AddrError, out: &mut Vec<Violat
     ));
 }
 
-fn check_request_uri(msg: &Message, span: Span, out: &mut Vec<Violation>) {
-    let text = msg.text(span);
-    if text.starts_with('<') || text.contains(' ') {
+fn check_request_uri(msg: &Message, span: Span, fast: bool, out: &mut Vec<Violation>) {
+    let raw = msg.bytes(span);
+    if fast && fastcheck::sip_uri_ok(raw) {
+        return; // a sip/sips URI without headers: nothing to report
+    }
+    if raw.first() == Some(&b'<') || raw.contains(&b' ') {
         return; // already reported by the parser; the URI cannot be read as one
     }
+    let text = msg.text(span);
     match uri::parse_uri(&text) {
         Err(UriError { offset, kind }) => out.push(Violation::new(
             uri_rule(&kind),
@@ -195,7 +244,23 @@ fn check_scheme(u: &uri::Uri, place: &str, span: Span, out: &mut Vec<Violation>)
     }
 }
 
-fn check_mandatory(msg: &Message, out: &mut Vec<Violation>) {
+/// A set of header names, one bit each.
+#[derive(Clone, Copy, Default)]
+struct NameSet(u128);
+
+// Every `HeaderName` (the known ones and `Other`) has a bit.
+const _: () = assert!(HeaderName::ALL.len() < 128);
+
+impl NameSet {
+    fn contains(self, n: HeaderName) -> bool {
+        self.0 & (1 << n as u8) != 0
+    }
+    fn insert(&mut self, n: HeaderName) {
+        self.0 |= 1 << n as u8;
+    }
+}
+
+fn check_mandatory(msg: &Message, present: NameSet, out: &mut Vec<Violation>) {
     // RFC 3261 §8.1.1 (requests) and §8.2.6.2 (responses copy these).
     let required = [
         HeaderName::To,
@@ -205,19 +270,19 @@ fn check_mandatory(msg: &Message, out: &mut Vec<Violation>) {
         HeaderName::Via,
     ];
     let line = msg.start_line.line();
-    let missing: Vec<&str> = required
-        .iter()
-        .filter(|n| msg.header(**n).is_none())
-        .map(|n| n.canonical())
-        .collect();
-    if !missing.is_empty() {
+    if required.iter().any(|n| !present.contains(*n)) {
+        let missing: Vec<&str> = required
+            .iter()
+            .filter(|n| !present.contains(**n))
+            .map(|n| n.canonical())
+            .collect();
         out.push(Violation::new(
             &MISSING_HEADER,
             line,
             format!("missing {}", missing.join(", ")),
         ));
     }
-    if msg.is_request() && msg.header(HeaderName::MaxForwards).is_none() {
+    if msg.is_request() && !present.contains(HeaderName::MaxForwards) {
         out.push(Violation::new(
             &MISSING_MAX_FORWARDS,
             line,
@@ -226,25 +291,95 @@ fn check_mandatory(msg: &Message, out: &mut Vec<Violation>) {
     }
 }
 
-fn check_repeats(msg: &Message, out: &mut Vec<Violation>) {
-    let mut seen: Vec<HeaderName> = Vec::new();
-    for h in &msg.headers {
-        if !h.name.single_instance() || h.name == HeaderName::ContentLength {
-            continue; // Content-Length repeats are judged by value in the parser
-        }
-        if seen.contains(&h.name) {
-            out.push(Violation::new(
-                &SINGLE_REPEATED,
-                h.field,
-                format!("{} appears more than once", h.name),
-            ));
-        } else {
-            seen.push(h.name);
-        }
+/// A repeat of a header that takes one value (RFC 3261 §7.3.1); `seen` holds those met so far.
+fn check_repeat(h: &Header, seen: &mut NameSet, out: &mut Vec<Violation>) {
+    if !h.name.single_instance() || h.name == HeaderName::ContentLength {
+        return; // Content-Length repeats are judged by value in the parser
+    }
+    if seen.contains(h.name) {
+        out.push(Violation::new(
+            &SINGLE_REPEATED,
+            h.field,
+            format!("{} appears more than once", h.name),
+        ));
+    } else {
+        seen.insert(h.name);
     }
 }
 
+/// The headers whose values [`check_header_typed`] checks; the others are never looked at.
+const fn checks_value(name: HeaderName) -> bool {
+    use HeaderName as N;
+    matches!(
+        name,
+        N::Via
+            | N::From
+            | N::To
+            | N::Contact
+            | N::Route
+            | N::RecordRoute
+            | N::Path
+            | N::ReferTo
+            | N::ReferredBy
+            | N::CSeq
+            | N::CallId
+            | N::MaxForwards
+            | N::Expires
+            | N::MinExpires
+            | N::RSeq
+            | N::RAck
+            | N::RetryAfter
+            | N::Timestamp
+            | N::Date
+            | N::Warning
+            | N::Reason
+            | N::Event
+            | N::SubscriptionState
+            | N::ReferSub
+            | N::Replaces
+            | N::SessionExpires
+            | N::MinSe
+            | N::ContentType
+            | N::ContentDisposition
+            | N::Allow
+            | N::Supported
+            | N::Unsupported
+            | N::Require
+            | N::ProxyRequire
+            | N::Accept
+            | N::Authorization
+            | N::ProxyAuthorization
+            | N::WwwAuthenticate
+            | N::ProxyAuthenticate
+    )
+}
+
+/// Checks one header: the fast path first (a one-line value it proves clean needs nothing
+/// more), then the typed views, which name every problem.
 fn check_header(
+    msg: &Message,
+    h: &Header,
+    cx: &Ctx<'_>,
+    first_via: &mut bool,
+    out: &mut Vec<Violation>,
+) {
+    if cx.fast {
+        if !checks_value(h.name) {
+            return;
+        }
+        if !h.folded && fastcheck::header_clean(h.name, msg.bytes(h.value), cx.method) {
+            if h.name == HeaderName::Via {
+                *first_via = false;
+            }
+            return;
+        }
+    }
+    // The method as text, as `Message::method` gives it.
+    let method = cx.method.map(String::from_utf8_lossy);
+    check_header_typed(msg, h, method.as_deref(), first_via, out);
+}
+
+fn check_header_typed(
     msg: &Message,
     h: &Header,
     method: Option<&str>,
@@ -331,7 +466,19 @@ fn each_element(
         return;
     }
     let (parts, _) = lex::split_commas(v.as_bytes());
-    for r in parts {
+    each_part(msg, h, v, &parts, out, parse);
+}
+
+/// [`each_element`] over elements already split.
+fn each_part(
+    msg: &Message,
+    h: &Header,
+    v: &str,
+    parts: &[Range<usize>],
+    out: &mut Vec<Violation>,
+    parse: impl Fn(&str) -> Result<(), HeaderError>,
+) {
+    for r in parts.iter().cloned() {
         if r.is_empty() {
             out.push(Violation::new(
                 &EMPTY_ELEMENT,
@@ -455,8 +602,14 @@ fn check_cseq(msg: &Message, h: &Header, v: &str, method: Option<&str>, out: &mu
 }
 
 fn check_require(msg: &Message, h: &Header, v: &str, out: &mut Vec<Violation>) {
-    each_element(msg, h, v, out, |e| headers::parse_option_tag(e).map(drop));
+    if lex::trim(v).is_empty() {
+        return; // no element, no tag
+    }
+    // One split for both passes; the syntax errors come first, then the unknown tags.
     let (parts, _) = lex::split_commas(v.as_bytes());
+    each_part(msg, h, v, &parts, out, |e| {
+        headers::parse_option_tag(e).map(drop)
+    });
     for r in parts.into_iter().filter(|r| !r.is_empty()) {
         let tag = &v[r.clone()];
         if lex::is_token(tag.as_bytes()) && !headers::is_known_option_tag(tag) {
@@ -493,5 +646,60 @@ fn check_challenge(msg: &Message, h: &Header, v: &str, out: &mut Vec<Violation>)
             format!("a challenge in the `{}` scheme", c.scheme),
         )),
         Ok(_) => {}
+    }
+}
+
+/// Test hooks for the differential tests of [`fastcheck`]: the typed path alone.
+#[cfg(test)]
+pub(crate) mod typed {
+    use super::*;
+
+    /// A message holding `value` as its only bytes, with one header field of `name` over it.
+    fn one_header(name: HeaderName, value: &[u8]) -> Message {
+        let all = Span::new(0, value.len());
+        Message {
+            raw: value.to_vec(),
+            start_line: StartLine::Unknown {
+                line: Span::new(0, 0),
+            },
+            headers: vec![Header {
+                name,
+                name_span: Span::new(0, 0),
+                value: all,
+                field: all,
+                compact: false,
+                folded: false,
+            }],
+            head_end: value.len(),
+            body: Span::new(value.len(), value.len()),
+            violations: Vec::new(),
+        }
+    }
+
+    /// What the typed check of one header value reports, for a request with `method` (or a
+    /// response), the field being the first Via of the message or not.
+    pub(crate) fn header(
+        name: HeaderName,
+        value: &[u8],
+        method: Option<&str>,
+        first_via: bool,
+    ) -> Vec<Violation> {
+        let msg = one_header(name, value);
+        let (mut first, mut out) = (first_via, Vec::new());
+        check_header_typed(&msg, &msg.headers[0], method, &mut first, &mut out);
+        out
+    }
+
+    /// What the typed check of a Request-URI reports.
+    pub(crate) fn request_uri(uri: &[u8]) -> Vec<Violation> {
+        let msg = one_header(HeaderName::Other, uri);
+        let mut out = Vec::new();
+        check_request_uri(&msg, Span::new(0, uri.len()), false, &mut out);
+        out
+    }
+
+    /// Whether the typed path looks at the value of header `name` at all.
+    pub(crate) fn checks_value(name: HeaderName) -> bool {
+        super::checks_value(name)
     }
 }
