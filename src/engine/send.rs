@@ -279,17 +279,10 @@ impl Run<'_> {
                 Some(sdp_gen::for_spec(&ctx, spec, Role::Offer, prev.as_deref()))
             }
             BodySpec::Text { content_type, text } => {
-                let body = self.render(a, text, false)?;
-                draft.set_body(content_type, body.into_bytes());
-                None
+                return self.text_body(a, content_type, text, draft);
             }
         };
-        if let Some(body) = sdp {
-            if let Some(i) = slot {
-                self.agents[a].slots[i].last_sdp = Some(body.clone());
-            }
-            draft.set_body("application/sdp", body);
-        }
+        self.set_sdp_body(a, slot, sdp, draft);
         Ok(())
     }
 
@@ -452,16 +445,11 @@ impl Run<'_> {
         let role = offer.as_ref().map_or(Role::Offer, Role::Answer);
         let body = match spec {
             BodySpec::Empty => None,
-            BodySpec::Auto if ok && method == "INVITE" => {
-                let ctx = agent.next_sdp();
-                Some(sdp_gen::for_spec(
-                    &ctx,
-                    &crate::scenario::SdpSpec::Answer,
-                    role,
-                    None,
-                ))
-            }
-            BodySpec::Auto if ok && method == "UPDATE" && offer.is_some() => {
+            // RFC 3264 §5: a 2xx to an INVITE answers its offer (or offers, when the INVITE had
+            // none); a 2xx to an UPDATE answers the UPDATE's offer (RFC 3311 §5.2).
+            BodySpec::Auto
+                if ok && (method == "INVITE" || method == "UPDATE" && offer.is_some()) =>
+            {
                 let ctx = agent.next_sdp();
                 Some(sdp_gen::for_spec(
                     &ctx,
@@ -476,18 +464,41 @@ impl Run<'_> {
                 Some(sdp_gen::for_spec(&ctx, spec, role, prev.as_deref()))
             }
             BodySpec::Text { content_type, text } => {
-                let body = self.render(a, text, false)?;
-                draft.set_body(content_type, body.into_bytes());
-                None
+                return self.text_body(a, content_type, text, draft);
             }
         };
-        if let Some(body) = body {
+        self.set_sdp_body(a, slot, body, draft);
+        Ok(())
+    }
+
+    /// A `body:` given as text: rendered with the agent's variables.
+    fn text_body(
+        &mut self,
+        a: usize,
+        content_type: &str,
+        text: &crate::scenario::Template,
+        draft: &mut Draft,
+    ) -> Result<(), Stop> {
+        let body = self.render(a, text, false)?;
+        draft.set_body(content_type, body.into_bytes());
+        Ok(())
+    }
+
+    /// Puts an SDP body into the draft and remembers it as the dialog's last description (the
+    /// base of the next hold or unhold, RFC 3264 §8).
+    fn set_sdp_body(
+        &mut self,
+        a: usize,
+        slot: Option<usize>,
+        sdp: Option<Vec<u8>>,
+        draft: &mut Draft,
+    ) {
+        if let Some(body) = sdp {
             if let Some(i) = slot {
                 self.agents[a].slots[i].last_sdp = Some(body.clone());
             }
             draft.set_body("application/sdp", body);
         }
-        Ok(())
     }
 
     /// After a run that did not pass, ends what it left open, best effort and without
