@@ -17,3 +17,4 @@ pub mod sdp;
 pub mod sip;
 pub mod trace;
 pub mod txn;
+pub mod ua;

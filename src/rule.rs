@@ -46,13 +46,19 @@ pub enum Level {
     Spec,
 }
 
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
             Level::Transaction => "transaction",
             Level::Sequence => "sequence",
             Level::Spec => "spec",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -18,7 +18,7 @@ pub mod model;
 mod parts;
 mod schema;
 mod steps;
-mod suggest;
+pub(crate) mod suggest;
 mod template;
 mod values;
 
