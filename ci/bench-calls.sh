@@ -19,7 +19,7 @@ sipp_rate="${SIPP_RATE:-2000}"
 
 cargo build --release --quiet
 siptest="$PWD/target/release/siptest"
-scenario="$PWD/scenarios/sipp/uac-basic.yaml"
+scenario="$PWD/tests/scenarios/sipp/uac-basic.yaml"
 
 work="$(mktemp -d)"
 uas_pid=""

@@ -4,6 +4,7 @@
 //! the rule catalogue ([`rule`]). Adapters (sockets, capture files, the command line) live at the
 //! edges and only feed bytes, events and the current time in.
 
+pub mod capture;
 pub mod catalogue;
 pub mod check;
 pub mod cli;

@@ -1,5 +1,6 @@
 //! `siptest run` as a command: configuration errors exit 2 with a clear message (located
-//! load errors, no target, a bad target, nothing to run), and the JSON output's shape.
+//! load errors, a bad target or quirk, nothing to run), no target means the built-in UA, and
+//! the JSON output's shape.
 
 use serde_json::Value;
 use std::net::TcpListener;
@@ -79,15 +80,35 @@ fn an_invalid_regex_is_a_load_error_too() {
 }
 
 #[test]
-fn no_target_exits_2_and_says_the_reference_agent_comes_next() {
+fn no_target_runs_against_the_builtin_agent() {
     let dir = scratch("no-target");
-    let out = run(&[&example("options.yaml")], &dir.join("reports"));
+    let examples = format!("{}/scenarios/examples", env!("CARGO_MANIFEST_DIR"));
+    let out = run(&[&examples, "--format", "json"], &dir.join("reports"));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{doc:#}\n{}", stderr(&out));
+    let runs = doc["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 5);
+    for r in runs {
+        assert_eq!(r["target"], "builtin");
+        assert_eq!(r["verdict"], "pass", "{r:#}");
+    }
+}
+
+#[test]
+fn an_unknown_quirk_exits_2_with_a_hint() {
+    let dir = scratch("bad-quirk");
+    let out = run(
+        &[
+            &example("options.yaml"),
+            "--target",
+            "builtin?quirk=no-to-tg",
+        ],
+        &dir.join("reports"),
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("no --target given"), "{err}");
-    assert!(err.contains("reference user agent"), "{err}");
-    assert!(err.contains("next issue"), "{err}");
-    assert!(err.contains("--target udp:HOST:PORT"), "{err}");
+    assert!(err.contains("unknown quirk `no-to-tg`"), "{err}");
+    assert!(err.contains("did you mean `no-to-tag`?"), "{err}");
 }
 
 #[test]
@@ -258,7 +279,7 @@ fn free_udp_port() -> u16 {
 }
 
 fn sipp_scenario(name: &str) -> String {
-    format!("{}/scenarios/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/tests/scenarios/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A targets file with a SIPp UAS that siptest starts itself (bounded by `timeout`) and waits

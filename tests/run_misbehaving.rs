@@ -19,7 +19,7 @@ const SLACK: Duration = Duration::from_millis(3000);
 
 fn scenario() -> String {
     format!(
-        "{}/scenarios/sipp/uac-basic.yaml",
+        "{}/tests/scenarios/sipp/uac-basic.yaml",
         env!("CARGO_MANIFEST_DIR")
     )
 }

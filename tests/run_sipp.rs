@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 const SIPTEST: &str = env!("CARGO_BIN_EXE_siptest");
 
 fn scenario(name: &str) -> String {
-    format!("{}/scenarios/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/tests/scenarios/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn scratch(name: &str) -> PathBuf {

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 use siptest::scenario::{
-    load_dir, load_file, load_str, load_str_all, BodySpec, Content, HeaderAssertion, LoadError,
-    LoadErrorKind as K, Outgoing, Peer, ReplyTo, Scenario, Step,
+    load_dir, load_file, load_str, load_str_all, ActKind, BodySpec, Content, HeaderAssertion,
+    LoadError, LoadErrorKind as K, Outgoing, Peer, ReplyTo, Scenario, Step,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -105,7 +105,47 @@ fn malformed_cases() -> Vec<Case> {
     v.extend(value_cases());
     v.extend(step_shape_cases());
     v.extend(reference_cases());
+    v.extend(act_cases());
     v
+}
+
+/// `act` steps and `auth` (docs/scenarios.md, "act", "Digest authentication").
+fn act_cases() -> Vec<Case> {
+    vec![
+        step_case("unknown action", "  - act: cal\n",
+            (6, 10), K::InvalidValue, &["unknown action `cal`", "expected one of: answer, respond, call", "did you mean `call`?"], true),
+        step_case("a key of another action", "  - act: call\n    status: 486\n",
+            (7, 13), K::UnknownKey, &["`status` does not belong in an `act: call` step", "expected one of: act, with, late_offer"], true),
+        step_case("misspelled act key", "  - act: hold\n    stlye: inactive\n",
+            (7, 5), K::UnknownKey, &["unknown key `stlye`", "did you mean `style`?"], true),
+        step_case("bad hold style", "  - act: hold\n    style: sendonyl\n",
+            (7, 12), K::InvalidValue, &["expected a hold style", "did you mean `sendonly`?"], true),
+        step_case("unknown agent in with", "  - act: call\n    with: bob\n",
+            (7, 11), K::Undefined, &["undefined agent `bob` in `with`", "agents: alice"], false),
+        step_case("unknown agent in to", "  - act: transfer\n    to: alcie\n",
+            (7, 9), K::Undefined, &["undefined agent `alcie` in `to`", "did you mean `alice`?"], false),
+        step_case("final status out of range", "  - act: answer\n    status: 99\n",
+            (7, 13), K::InvalidValue, &["expected a final status from 200 to 699, or `none`, found the number 99"], true),
+        step_case("provisional status out of range", "  - act: answer\n    provisional: [180, 200]\n",
+            (7, 24), K::InvalidValue, &["expected a provisional status from 101 to 199, found the number 200"], true),
+        step_case("respond without method", "  - act: respond\n    status: 200\n",
+            (6, 5), K::MissingKey, &["`act: respond` needs `method`"], false),
+        step_case("respond to INVITE", "  - act: respond\n    method: INVITE\n",
+            (7, 13), K::InvalidValue, &["answered as `act: answer` says"], false),
+        step_case("with on answer", "  - act: answer\n    with: alice\n",
+            (7, 11), K::UnknownKey, &["`with` does not belong in an `act: answer` step", "apply to every agent"], true),
+        step_case("register without password", "  - act: register\n    user: alice\n",
+            (6, 5), K::MissingKey, &["needs `user` and `password`"], false),
+        step_case("misspelled method in request", "  - act: request\n    method: INFOO\n",
+            (7, 13), K::InvalidValue, &["unknown method `INFOO`", "did you mean `INFO`?"], false),
+        step_case("auth without a challenge", "  - send: REGISTER\n    auth: { user: a, password: b }\n",
+            (7, 11), K::Conflict, &["no earlier step expects a 401 or 407 at `alice`"], false),
+        step_case("auth with an unknown algorithm",
+            "  - send: REGISTER\n  - expect: 401\n  - send: REGISTER\n    auth: { user: a, password: b, algorithm: SHA256 }\n",
+            (9, 46), K::InvalidValue, &["expected a digest algorithm", "did you mean `SHA-256`?"], true),
+        step_case("auth on a response", "  - expect: INVITE\n  - send: 407\n    auth: { user: a, password: b }\n",
+            (8, 11), K::UnknownKey, &["`auth` does not belong in a send step for a response"], true),
+    ]
 }
 
 /// YAML syntax, keys and types.
@@ -177,7 +217,7 @@ fn step_shape_cases() -> Vec<Case> {
         case("empty steps", "name: t\nsummary: s\nagents:\n  alice: {}\nsteps: []\n",
             (5, 8), K::InvalidValue, &["expected at least one step, found none"], true),
         step_case("step without a kind", "  - {}\n",
-            (6, 5), K::MissingKey, &["one of the keys send, expect, one_of, unordered, wait or not"], true),
+            (6, 5), K::MissingKey, &["one of the keys send, expect, one_of, unordered, wait, not or act"], true),
         step_case("two kinds in one step", "  - send: OPTIONS\n    expect: 200\n",
             (7, 13), K::Conflict, &["`expect` cannot be combined with `send`"], true),
         step_case("one_of with one entry", "  - one_of:\n      - expect: 180\n",
@@ -362,14 +402,14 @@ fn defaults_are_resolved_by_the_loader() {
     let s = load_example("basic-call-uas.yaml");
     // `send: 180` names no agent: it is the agent of the previous step, and it answers the
     // latest request.
-    let Step::Send(send) = &s.steps[1].value else {
+    let Step::Send(send) = &s.steps[2].value else {
         panic!("a send step")
     };
     assert_eq!(send.from.value, "bob");
     assert!(
         matches!(&send.message, Outgoing::Response { status: 180, reply_to, .. } if reply_to.value == ReplyTo::Latest)
     );
-    assert_eq!((s.steps[1].line, s.steps[1].column), (27, 5));
+    assert_eq!((s.steps[2].line, s.steps[2].column), (29, 5));
     let s = load_example("basic-call-uac.yaml");
     let Step::Send(invite) = &s.steps[0].value else {
         panic!("a send step")
@@ -566,6 +606,59 @@ fn the_documentation_snippets_load() {
         count += 1;
     }
     assert!(count >= 4, "{count} snippets");
+}
+
+#[test]
+fn act_steps_resolve_their_agent_and_values() {
+    let text = "name: t\nsummary: s\nagents:\n  alice: {}\n  bob: {}\nsteps:\n  \
+                - act: answer\n    provisional: [180, 183]\n    status: none\n    ring: 200ms\n  \
+                - act: call\n    with: bob\n    session_expires: 90\n  \
+                - expect: INVITE\n  - send: 200\n  - expect: ACK\n  \
+                - act: hold\n    style: zero-connection\n  \
+                - act: transfer\n    to: alice\n  \
+                - send: REGISTER\n    from: alice\n  - expect: 4xx\n  \
+                - send: REGISTER\n    auth: { user: \"[agent.alice.user]\", password: pw, algorithm: SHA-256 }\n";
+    let s = load_str(text, "t.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let steps: Vec<&Step> = s.steps.iter().map(|st| &st.value).collect();
+    let Step::Act(answer) = steps[0] else {
+        panic!("act")
+    };
+    assert_eq!(answer.with, None);
+    assert_eq!(
+        answer.action,
+        ActKind::Answer {
+            provisional: vec![180, 183],
+            reliable: false,
+            early_media: false,
+            ring: std::time::Duration::from_millis(200),
+            status: None,
+        }
+    );
+    // `with: bob` makes bob the agent of the next steps.
+    let Step::Expect(e) = steps[2] else {
+        panic!("expect")
+    };
+    assert_eq!(e.at.value, "bob");
+    let Step::Act(hold) = steps[5] else {
+        panic!("act")
+    };
+    assert_eq!(hold.with.as_ref().unwrap().value, "bob");
+    assert_eq!(hold.action.name(), "hold");
+    let Step::Send(reg) = steps[9] else {
+        panic!("send")
+    };
+    let Content::Built(b) = &reg.content else {
+        panic!("built")
+    };
+    assert_eq!(
+        b.auth.as_ref().unwrap().algorithm,
+        Some(siptest::scenario::DigestChoice::Sha256)
+    );
+    let errors: Vec<String> = validator()
+        .iter_errors(&yaml_to_json(text))
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]

@@ -185,6 +185,10 @@ fn via_text(v: &Via) -> String {
 /// How the Via values of a response differ from its request's (§8.2.6.2: "MUST equal the Via
 /// header field values in the request and MUST maintain the same ordering"), or `None`.
 fn via_difference(request: &Message, response: &Message) -> Option<String> {
+    // Copied as written (nearly always): the same values.
+    if raw_values(request, HeaderName::Via).eq(raw_values(response, HeaderName::Via)) {
+        return None;
+    }
     let (a, b) = (request.vias(), response.vias());
     if a.len() != b.len() {
         return Some(format!(
@@ -442,15 +446,20 @@ fn cseq_difference(q: &Message, p: &Message) -> Option<String> {
 }
 
 fn from_call_id_difference(q: &Message, p: &Message) -> Option<String> {
-    let (qf, pf) = (q.from_addr()?, p.from_addr()?);
-    if uri_key(&qf.uri) != uri_key(&pf.uri) || qf.tag() != pf.tag() {
-        return Some(format!(
-            "From `{};tag={}` in the request, `{};tag={}` in the response",
-            qf.uri,
-            qf.tag().unwrap_or_default(),
-            pf.uri,
-            pf.tag().unwrap_or_default()
-        ));
+    if q.first_value(HeaderName::From) == p.first_value(HeaderName::From) {
+        // Copied as written (nearly always): the same address, if it parses.
+        q.tag_of(HeaderName::From)?;
+    } else {
+        let (qf, pf) = (q.from_addr()?, p.from_addr()?);
+        if uri_key(&qf.uri) != uri_key(&pf.uri) || qf.tag() != pf.tag() {
+            return Some(format!(
+                "From `{};tag={}` in the request, `{};tag={}` in the response",
+                qf.uri,
+                qf.tag().unwrap_or_default(),
+                pf.uri,
+                pf.tag().unwrap_or_default()
+            ));
+        }
     }
     let (qc, pc) = (q.call_id()?, p.call_id()?);
     (qc != pc).then(|| format!("Call-ID `{qc}` in the request, `{pc}` in the response"))
@@ -459,14 +468,18 @@ fn from_call_id_difference(q: &Message, p: &Message) -> Option<String> {
 /// The To URI must be copied; a To-tag of the request must be kept. A missing tag is
 /// `tx.response.no-to-tag`'s business, except on a 100 (which may omit only a new tag).
 fn to_difference(q: &Message, p: &Message) -> Option<String> {
-    let (qt, pt) = (q.to_addr()?, p.to_addr()?);
-    if uri_key(&qt.uri) != uri_key(&pt.uri) {
-        return Some(format!(
-            "To URI `{}` in the request, `{}` in the response",
-            qt.uri, pt.uri
-        ));
-    }
-    let (want, got) = (qt.tag()?, pt.tag());
+    let (want, got) = if same_to_uri_fast(q, p) {
+        (q.to_tag()?, p.to_tag())
+    } else {
+        let (qt, pt) = (q.to_addr()?, p.to_addr()?);
+        if uri_key(&qt.uri) != uri_key(&pt.uri) {
+            return Some(format!(
+                "To URI `{}` in the request, `{}` in the response",
+                qt.uri, pt.uri
+            ));
+        }
+        (qt.tag()?, pt.tag())
+    };
     if got.as_deref() == Some(want.as_str()) || (got.is_none() && p.status() != Some(100)) {
         return None;
     }
@@ -474,6 +487,16 @@ fn to_difference(q: &Message, p: &Message) -> Option<String> {
         "the request's To-tag is {want}, the response's {}",
         got.unwrap_or_else(|| "missing".into())
     ))
+}
+
+/// Both To values are clean and carry the same URI as written (the typed comparison would
+/// find them equal); `false` says nothing.
+fn same_to_uri_fast(q: &Message, p: &Message) -> bool {
+    let (a, b) = (
+        q.from_to_fast(HeaderName::To),
+        p.from_to_fast(HeaderName::To),
+    );
+    a.zip(b).is_some_and(|(a, b)| a.uri == b.uri)
 }
 
 /// Responses that match no transaction but answer, by Call-ID, CSeq and addresses, a request
@@ -511,7 +534,7 @@ fn check_no_to_tag(trace: &Trace, obs: &Observation, repeat: &[bool], out: &mut 
     for (i, m) in trace.messages.iter().enumerate() {
         let p = &m.message;
         let Some(status) = p.status() else { continue };
-        if repeat[i] || status <= 100 || !p.to_addr().is_some_and(|a| a.tag().is_none()) {
+        if repeat[i] || status <= 100 || p.tag_of(HeaderName::To) != Some(None) {
             continue;
         }
         let related = obs.tx(i).map(|t| t.request());
@@ -538,11 +561,15 @@ fn check_to_tags(trace: &Trace, obs: &Observation, repeat: &[bool], out: &mut Ve
             let (Some(tag), Some(status)) = (p.to_tag(), p.status()) else {
                 continue;
             };
-            let uas = match (proxied, contact_key(p)) {
-                _ if status == 100 => continue,
-                (true, None) => continue,
-                (true, Some(c)) => Some(c),
-                (false, _) => None,
+            if status == 100 {
+                continue;
+            }
+            let uas = match proxied {
+                true => match contact_key(p) {
+                    Some(c) => Some(c),
+                    None => continue,
+                },
+                false => None,
             };
             match first.iter().find(|(u, ..)| *u == uas) {
                 None => first.push((uas, tag, r)),
@@ -587,9 +614,7 @@ fn lift_violations(trace: &Trace, repeat: &[bool], out: &mut Vec<Finding>) {
         let p = &m.message;
         let udp = m.transport == Transport::Udp;
         // Only the top Via of a request: lower ones and responses repeat an upstream sender's.
-        let mut top_no_cookie = p.is_request()
-            && p.top_via()
-                .is_some_and(|v| v.branch().is_some() && !v.branch_has_cookie());
+        let mut top_no_cookie = p.is_request() && top_branch_lacks_cookie(p);
         for v in &p.violations {
             let rule: &'static Rule = match v.rule.id {
                 id if id == validate::MISSING_HEADER.id => &MESSAGE_MISSING_HEADER,
@@ -605,6 +630,21 @@ fn lift_violations(trace: &Trace, repeat: &[bool], out: &mut Vec<Finding>) {
             out.push(Finding::new(rule, trace, i, v.detail.clone()));
         }
     }
+}
+
+/// The values of a header as written.
+fn raw_values(m: &Message, name: HeaderName) -> impl Iterator<Item = &[u8]> + '_ {
+    m.headers_named(name).map(|h| m.bytes(h.value))
+}
+
+/// The top Via has a branch without the magic cookie (a clean top Via has the cookie).
+fn top_branch_lacks_cookie(p: &Message) -> bool {
+    let h = p.header(HeaderName::Via);
+    if h.is_some_and(|h| !h.folded && crate::sip::fastcheck::top_via(p.bytes(h.value)).is_some()) {
+        return false;
+    }
+    p.top_via()
+        .is_some_and(|v| v.branch().is_some() && !v.branch_has_cookie())
 }
 
 #[cfg(test)]

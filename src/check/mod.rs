@@ -63,6 +63,10 @@ pub struct Finding {
     /// transmissions of a retransmission schedule).
     pub related: Vec<usize>,
     pub detail: String,
+    /// The element at fault when it is not the sender of `message_index` (a server that did
+    /// not answer: the evidence is the request it received).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub culprit: Option<std::net::SocketAddr>,
 }
 
 fn rule_id<S: serde::Serializer>(r: &&'static Rule, s: S) -> Result<S::Ok, S::Error> {
@@ -82,7 +86,20 @@ impl Finding {
             message_index: index,
             related: Vec::new(),
             detail: detail.into(),
+            culprit: None,
         }
+    }
+
+    /// Names the element at fault when it is not the sender of the evidence message.
+    pub fn blaming(mut self, culprit: std::net::SocketAddr) -> Self {
+        self.culprit = Some(culprit);
+        self
+    }
+
+    /// The element at fault: [`Finding::culprit`], else the sender of the evidence message.
+    pub fn at_fault(&self, trace: &Trace) -> Option<std::net::SocketAddr> {
+        self.culprit
+            .or_else(|| trace.messages.get(self.message_index).map(|m| m.src))
     }
 
     pub fn with_related(mut self, related: impl IntoIterator<Item = usize>) -> Self {

@@ -155,7 +155,8 @@ fn missing_100(
         secs(end - t0),
         secs(reach)
     );
-    out.push(Finding::new(&MISSING_100, trace, tx.request(), detail));
+    // The server is at fault, not the sender of the request the finding points at.
+    out.push(Finding::new(&MISSING_100, trace, tx.request(), detail).blaming(tx.server));
 }
 
 /// RFC 4320 §4.2: "A transaction-stateful SIP element MUST NOT send a response with

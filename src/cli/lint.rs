@@ -12,7 +12,8 @@ use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct LintArgs {
-    /// Trace logs (`siptest-trace 1` format, see docs/traces.md).
+    /// Trace logs (`siptest-trace 1` format, see docs/traces.md) or pcap/pcapng captures
+    /// (recognised by their magic number, see docs/captures.md).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     #[arg(long, default_value = "text")]
@@ -69,9 +70,18 @@ impl LintArgs {
     }
 }
 
-fn load(path: &PathBuf) -> Result<Trace, String> {
+/// A trace log, or a capture read into a trace. A capture that ends early (truncated, corrupt)
+/// gives the messages before the damage and a warning.
+fn load(path: &PathBuf) -> Result<(Trace, Option<String>), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    log::read(&bytes).map_err(|e| {
+    if crate::capture::sniff(&bytes).is_some() {
+        let c =
+            crate::capture::read_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let warning = c.error.map(|e| format!("{}: {e}", path.display()));
+        return Ok((c.trace, warning));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    log::read(&bytes).map(|t| (t, None)).map_err(|e| {
         format!(
             "{}:{}:{}: expected {}",
             path.display(),
@@ -122,9 +132,14 @@ pub fn run(args: &LintArgs) -> i32 {
         }
     };
     let mut results = Vec::new();
+    let mut damaged = false;
     for path in &args.files {
         match load(path) {
-            Ok(trace) => {
+            Ok((trace, warning)) => {
+                if let Some(w) = warning {
+                    eprintln!("siptest lint: {w} (checking the messages before it)");
+                    damaged = true;
+                }
                 let findings = check::check(&trace, &tol);
                 results.push((path.clone(), trace, findings));
             }
@@ -167,7 +182,9 @@ pub fn run(args: &LintArgs) -> i32 {
         .iter()
         .flat_map(|(_, _, f)| f)
         .any(|f| f.severity() > Severity::Info);
-    if failing {
+    if damaged {
+        EXIT_USAGE
+    } else if failing {
         EXIT_FINDINGS
     } else {
         0

@@ -1,11 +1,13 @@
 //! The command line. Kept thin: flags become calls on the library, results become output and an
 //! exit code (0: all good, 1: the input has problems, 2: usage or I/O error).
 
+mod capture;
 mod lint;
 mod msg;
 mod rules;
 mod run;
 mod schema;
+mod ua;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -27,12 +29,16 @@ enum Command {
     Msg(msg::MsgArgs),
     /// Check recorded message streams for transaction-level rule violations.
     Lint(lint::LintArgs),
+    /// Summarise the SIP calls in a pcap/pcapng capture, or draw one call as a ladder.
+    Capture(capture::CaptureArgs),
     /// Print the rule catalogue (every check siptest makes).
     Rules(rules::RulesArgs),
     /// Print the JSON Schema of the scenario format.
     Schema(schema::SchemaArgs),
     /// Play scenarios against a target (the device under test) and report the verdicts.
     Run(run::RunArgs),
+    /// Run the built-in reference user agent standalone (or list its quirks).
+    Ua(ua::UaArgs),
 }
 
 /// Output format shared by the subcommands.
@@ -58,7 +64,9 @@ pub fn main() -> i32 {
         Command::Msg(a) => msg::run(&a),
         Command::Rules(a) => rules::run(&a),
         Command::Lint(a) => lint::run(&a),
+        Command::Capture(a) => capture::run(&a),
         Command::Schema(a) => schema::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Ua(a) => ua::run(&a),
     }
 }

@@ -26,17 +26,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// What `siptest run` says when there is no target to run against.
-pub const NO_TARGET: &str = "no --target given. The built-in reference user agent, which will \
-be the default target, arrives with the next issue; until then give the device under test: \
---target udp:HOST:PORT or --target tcp:HOST:PORT (IPv6 as udp:[::1]:5060)";
-
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Scenario files and directories (searched recursively for *.yaml and *.yml).
     scenarios: Vec<PathBuf>,
     /// The device under test: udp:HOST:PORT or tcp:HOST:PORT (IPv6 as udp:[::1]:5060;
-    /// udp:USER@HOST:PORT sets the user part of its URI). With --targets: the NAME of the
+    /// udp:USER@HOST:PORT sets the user part of its URI; ?control=HOST:PORT names the control
+    /// port of a `siptest ua` that acts for it), or the built-in reference UA: builtin,
+    /// builtin:tcp, builtin?quirk=NAME,NAME (the default). With --targets: the NAME of the
     /// target to run against (default: every target of the file).
     #[arg(long)]
     target: Option<String>,
@@ -110,17 +107,12 @@ impl From<String> for ConfigError {
 }
 
 /// The targets to run against: the `--target` address, or the named targets of `--targets`
-/// (the one `--target NAME` picks, else all).
+/// (the one `--target NAME` picks, else all); the built-in UA when neither is given.
 fn targets(args: &RunArgs) -> Result<Vec<(Option<NamedTarget>, TargetSpec)>, ConfigError> {
     let Some(file) = &args.targets else {
-        let target = args
-            .target
-            .as_deref()
-            .map(TargetSpec::parse)
-            .transpose()
-            .map_err(|e| e.to_string())?;
-        let Some(target) = target else {
-            return Err(NO_TARGET.to_string().into());
+        let target = match args.target.as_deref() {
+            Some(t) => TargetSpec::parse(t).map_err(|e| e.to_string())?,
+            None => TargetSpec::builtin(),
         };
         return Ok(vec![(None, target)]);
     };
@@ -296,11 +288,16 @@ fn reporters(plan: &Plan) -> Vec<Box<dyn Reporter>> {
     if plan.format != RunFormat::Text && io::stderr().is_terminal() {
         out.push(Box::new(TextReporter::new(io::sink(), true)));
     }
-    out.push(Box::new(ReportDir::new(&plan.report_dir)));
+    let repeated = plan.batches.iter().any(|b| b.batch.repeat > 1);
+    out.push(Box::new(
+        ReportDir::new(&plan.report_dir).merge_passing(repeated),
+    ));
+    // Buffered: stdout alone writes each line of a document with its own system call.
+    let stdout = || io::BufWriter::with_capacity(1 << 16, io::stdout());
     out.push(match plan.format {
         RunFormat::Text => Box::new(TextReporter::stdout()),
-        RunFormat::Json => Box::new(DocReporter::new(DocFormat::Json, io::stdout())),
-        RunFormat::Junit => Box::new(DocReporter::new(DocFormat::Junit, io::stdout())),
+        RunFormat::Json => Box::new(DocReporter::new(DocFormat::Json, stdout())),
+        RunFormat::Junit => Box::new(DocReporter::new(DocFormat::Junit, stdout())),
     });
     out
 }
@@ -315,10 +312,12 @@ pub fn run(args: &RunArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = if std::env::var_os("SIPTEST_CT").is_some() {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("siptest run: cannot start the runtime: {e}");

@@ -74,14 +74,14 @@ fn id_of(msg: &Message, local_is_from: bool) -> Result<DialogId, DialogError> {
         .call_id()
         .ok_or(DialogError::bad_header("Call-ID", "RFC 3261 §8.1.1.4"))?;
     let from = msg
-        .from_addr()
+        .tag_of(HeaderName::From)
         .ok_or(DialogError::bad_header("From", "RFC 3261 §8.1.1.3"))?;
     let to = msg
-        .to_addr()
+        .tag_of(HeaderName::To)
         .ok_or(DialogError::bad_header("To", "RFC 3261 §8.1.1.2"))?;
     // RFC 3261 §12.1.1, §12.1.2: a missing tag is a null tag.
-    let from_tag = from.tag().unwrap_or_default();
-    let to_tag = to.tag().unwrap_or_default();
+    let from_tag = from.unwrap_or_default();
+    let to_tag = to.unwrap_or_default();
     let (local_tag, remote_tag) = if local_is_from {
         (from_tag, to_tag)
     } else {

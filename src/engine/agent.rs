@@ -16,7 +16,6 @@ use crate::dialog::{creates_dialog, Dialog, DialogId, DialogSet, SetEvent};
 use crate::net::{EndpointEvent, TxId};
 use crate::scenario::AckMode;
 use crate::sip::message::Message;
-use crate::trace::Transport;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -115,6 +114,10 @@ pub struct Agent {
     pub notes: Vec<String>,
     /// A raw message went out without a transaction: its answers arrive as strays.
     pub sent_stateless: bool,
+    /// The latest final response to a request of each method (what `auth` answers).
+    pub last_final: HashMap<String, Message>,
+    /// Digest nonce counts per nonce (RFC 7616 §3.4).
+    pub nonce_counts: HashMap<String, u32>,
 }
 
 impl Agent {
@@ -156,6 +159,8 @@ impl Agent {
             },
             notes: Vec::new(),
             sent_stateless: false,
+            last_final: HashMap::new(),
+            nonce_counts: HashMap::new(),
             wire,
         }
     }
@@ -179,7 +184,7 @@ impl Agent {
     pub fn record_sent(&mut self, tx: TxId, msg: Message, slot: Option<usize>, ack: AckMode) {
         let method = msg.method().map(|m| m.into_owned()).unwrap_or_default();
         let first_of_method = self.methods_sent.insert(method.clone());
-        let offered = msg.sdp().is_some();
+        let offered = msg.has_sdp();
         if let Some(i) = slot {
             self.last_slot = Some(i);
         }
@@ -350,6 +355,9 @@ impl Agent {
         if let Some(s) = tx.and_then(|t| self.sent.get_mut(&t)) {
             s.finished |= status >= 200;
             s.provisional |= status < 200;
+            if status >= 200 {
+                self.last_final.insert(method.clone(), msg.clone());
+            }
         }
         if method == "INVITE" && (200..300).contains(&status) {
             let fresh = self.on_invite_2xx(tx, slot, &msg);
@@ -441,7 +449,7 @@ impl Agent {
             .sent
             .values()
             .any(|s| s.slot == Some(i) && s.method == "INVITE" && s.offered);
-        if let (false, Some(offer)) = (invite_offered, ok.sdp()) {
+        if let Some(offer) = (!invite_offered).then(|| ok.sdp()).flatten() {
             let ctx = self.next_sdp();
             let body = sdp_gen::answer(&ctx, &offer, &Default::default());
             self.slots[i].last_sdp = Some(body.clone());
@@ -489,9 +497,8 @@ impl Agent {
     /// Starts retransmitting a 2xx to an INVITE over UDP until its ACK (RFC 3261 §13.3.1.4):
     /// at T1, then doubling up to T2, for 64*T1.
     pub fn retransmit_2xx(&mut self, tx: TxId, ok: &Message, request: &Message, now: Instant) {
-        if self.wire.transport() != Transport::Udp {
-            return;
-        }
+        // RFC 3261 §13.3.1.4: "retransmitted periodically even if the transport at the UAS
+        // is reliable" (there may be UDP hops beyond it): over TCP too.
         let key = (
             request.call_id().unwrap_or_default(),
             request.cseq().map_or(0, |c| c.number),

@@ -4,6 +4,7 @@ use super::*;
 use crate::engine::compose::{self, NewRequest};
 use crate::net::core::SendError;
 use crate::sip::parse::parse_message;
+use crate::trace::Transport;
 use std::sync::Mutex;
 
 /// Records what the agent sends.

@@ -4,7 +4,7 @@
 
 use super::report::Reporter;
 use super::verdict::RunResult;
-use super::{run_scenario, RunConfig};
+use super::{run_in_slot, RunConfig};
 use crate::scenario::Scenario;
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,8 +122,8 @@ async fn spawn_runs(
         let (tx, config) = (tx.clone(), config.clone());
         tokio::spawn(async move {
             let _ = tx.send(Msg::Started(i)).await;
-            let result = run_scenario(&sc, &config, rep).await;
-            drop(permit);
+            // The permit goes back as soon as the run no longer needs its slot.
+            let result = run_in_slot(&sc, &config, rep, permit).await;
             let _ = tx.send(Msg::Finished(i, Box::new(result))).await;
         });
     }

@@ -130,7 +130,9 @@ pub fn response(
                 | HeaderName::CallId
                 | HeaderName::CSeq
                 | HeaderName::Timestamp
-        );
+        ) || (h.name == HeaderName::RecordRoute // RFC 3261 §12.1.1: the UAS copies it
+            && (101..300).contains(&status)
+            && request.method().is_some_and(|m| creates_dialog(&m)));
         if !copied {
             continue;
         }

@@ -31,10 +31,16 @@ impl Run<'_> {
     /// moment (whatever the verdict), so that what was just sent leaves, late answers are
     /// absorbed (a 2xx still gets its ACK) and appear in the trace.
     pub async fn execute(&mut self) -> Verdict {
+        self.execute_then(|_| {}).await
+    }
+
+    /// [`Run::execute`], calling `steps_done` with the steps' verdict before the linger.
+    pub async fn execute_then(&mut self, steps_done: impl FnOnce(&Verdict)) -> Verdict {
         let v = self.play().await;
         if !v.is_pass() {
             self.teardown();
         }
+        steps_done(&v);
         self.linger().await;
         v
     }
@@ -43,6 +49,7 @@ impl Run<'_> {
         let sc = self.sc;
         for (i, step) in sc.steps.iter().enumerate() {
             let at = StepRef::of(i, step);
+            self.step_started.push(self.elapsed());
             let res = match &step.value {
                 Step::Send(s) => self.send(s),
                 Step::Expect(e) => {
@@ -54,6 +61,7 @@ impl Run<'_> {
                 Step::Unordered(u) => self.unordered(u).await,
                 Step::Wait(d) => self.wait(*d).await,
                 Step::Not(n) => self.not(n).await,
+                Step::Act(a) => self.act(a).await,
             };
             if let Err(stop) = res {
                 return self.verdict(stop, at);
@@ -303,6 +311,9 @@ impl Run<'_> {
 
     /// An arrival that is not what the step waits for.
     fn mismatch(&self, a: usize, inc: &Incoming, expected: String, wrong: Option<String>) -> Stop {
+        if let Some(stop) = self.claimed_but_refused(a, &inc.what) {
+            return stop;
+        }
         if let Some(reason) = self.lacks_capability(a, &inc.what) {
             return Stop::Inconclusive(reason);
         }
@@ -358,6 +369,82 @@ impl Run<'_> {
 
     /// A 405/501 to the first request of a needed method, a 420 when option tags are needed,
     /// a 489 when event packages are: the target lacks what the scenario needs.
+    /// A refusal of something the target itself advertised in this run (spec level): a
+    /// 405/501 to a method its Allow lists (RFC 3261 §20.5), a 420 naming an option tag its
+    /// Supported lists (§20.37), a 489 to a package its Allow-Events lists (RFC 6665 §8.2.2).
+    /// Such a target does not lack the capability: it claims it and does not deliver.
+    fn claimed_but_refused(&self, a: usize, arrival: &Arrival) -> Option<Stop> {
+        use crate::sip::HeaderName;
+        let Arrival::Response {
+            msg,
+            tx: Some(tx),
+            method,
+            ..
+        } = arrival
+        else {
+            return None;
+        };
+        let sent = self.agents[a].sent.get(tx)?;
+        let status = msg.status()?;
+        let (rule, claim) = match status {
+            405 | 501 if self.target_advertised(HeaderName::Allow, method) => {
+                let rule = if status == 501 {
+                    "spec.allow.not-implemented"
+                } else {
+                    "spec.allow.not-allowed"
+                };
+                (
+                    rule,
+                    format!("{method} (its Allow lists it, RFC 3261 §20.5)"),
+                )
+            }
+            420 => {
+                let tags: Vec<String> = msg
+                    .values(HeaderName::Unsupported)
+                    .iter()
+                    .flat_map(|v| {
+                        v.split(',')
+                            .map(|t| t.trim().to_string())
+                            .collect::<Vec<_>>()
+                    })
+                    .filter(|t| self.target_advertised(HeaderName::Supported, t))
+                    .collect();
+                if tags.is_empty() {
+                    return None;
+                }
+                (
+                    "spec.supported.420",
+                    format!(
+                        "{} (its Supported lists it, RFC 3261 §20.37)",
+                        tags.join(", ")
+                    ),
+                )
+            }
+            489 => {
+                let event = sent
+                    .msg
+                    .first_value(HeaderName::Event)?
+                    .split(';')
+                    .next()?
+                    .trim()
+                    .to_string();
+                if !self.target_advertised(HeaderName::AllowEvents, &event) {
+                    return None;
+                }
+                (
+                    "spec.allow-events.489",
+                    format!("the {event} package (its Allow-Events lists it, RFC 6665 §8.2.2)"),
+                )
+            }
+            _ => return None,
+        };
+        Some(Stop::Fail {
+            rule,
+            expected: format!("{method} answered: the target advertises {claim}"),
+            actual: format!("{} at {}", arrival.describe(), seconds(self.elapsed())),
+        })
+    }
+
     fn lacks_capability(&self, a: usize, arrival: &Arrival) -> Option<String> {
         let Arrival::Response {
             msg,

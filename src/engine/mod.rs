@@ -12,11 +12,14 @@
 //! - results flow as [`RunEvent`]s to independent reporters ([`report`]): terminal table and
 //!   progress, JSON, JUnit, and the report directory (pcap, trace log).
 
+mod act;
 pub mod agent;
 pub mod assertions;
+mod auth;
 pub mod batch;
 pub mod compose;
 pub mod draft;
+pub mod driver;
 mod exec;
 pub mod matching;
 pub mod plan;
@@ -35,11 +38,14 @@ pub mod wire;
 pub use batch::{run_batch, Batch, RunEvent};
 pub use plan::RunConfig;
 pub use report::Reporter;
-pub use target::{TargetError, TargetSpec};
+pub use target::{TargetError, TargetKind, TargetSpec};
 pub use verdict::{Failure, Finding, RunResult, StepRef, Verdict, VerdictKind};
 
 use crate::check::{self, Tolerances};
+use crate::rule::Severity;
 use crate::scenario::Scenario;
+use crate::trace::{Trace, TracedMessage};
+use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 /// Time the engine gives itself beyond a run's deadline before it declares its own error.
@@ -50,18 +56,48 @@ const OVERRUN: Duration = Duration::from_secs(2);
 const CHECK_LIMIT: usize = 20_000;
 
 /// Plays one scenario once against `cfg.target` and returns its result; never panics on
-/// what the target does, and returns by the run's deadline (plus a little cleanup).
+/// what the target does, and returns by the run's deadline (plus a little cleanup). A
+/// `builtin` target's UA is started first, for this run alone.
 pub async fn run_scenario(sc: &Scenario, cfg: &RunConfig, repetition: u32) -> RunResult {
+    run_in_slot(sc, cfg, repetition, ()).await
+}
+
+/// [`run_scenario`] holding `slot` (a batch's job permit): a run whose steps passed drops it
+/// as it starts to linger ([`run::Run::linger`]), so that the next run need not wait for a
+/// moment in which nothing is expected; the result, made after the linger, still has what
+/// came then. A run that did not pass (its teardown is still going on) and a run with an
+/// agent on a fixed port (the next run must bind it) hold the slot to the end.
+pub async fn run_in_slot<S: Send>(
+    sc: &Scenario,
+    cfg: &RunConfig,
+    repetition: u32,
+    slot: S,
+) -> RunResult {
+    let mut slot = Some(slot);
     let started = tokio::time::Instant::now();
-    let mut run = match run::Run::bind(sc, cfg).await {
+    let (run_cfg, driver) = match driver::prepare(sc, cfg).await {
+        Ok(p) => p,
+        Err(reason) => return error_result(sc, cfg, repetition, reason, started.elapsed()),
+    };
+    let mut run = match run::Run::bind(sc, &run_cfg).await {
         Ok(r) => r,
         Err(reason) => return error_result(sc, cfg, repetition, reason, started.elapsed()),
+    };
+    run.driver = driver;
+    let fixed_port = sc
+        .agents
+        .iter()
+        .any(|a| run_cfg.agent_ports.contains_key(&a.name.value));
+    let steps_done = |v: &Verdict| {
+        if v.is_pass() && !fixed_port {
+            slot.take();
+        }
     };
     let limit = run
         .deadline
         .saturating_duration_since(tokio::time::Instant::now())
         + OVERRUN;
-    let verdict = match tokio::time::timeout(limit, run.execute()).await {
+    let mut verdict = match tokio::time::timeout(limit, run.execute_then(steps_done)).await {
         Ok(v) => v,
         Err(_) => Verdict::Error {
             reason: "the engine overran the run's deadline (a bug in siptest)".into(),
@@ -76,6 +112,22 @@ pub async fn run_scenario(sc: &Scenario, cfg: &RunConfig, repetition: u32) -> Ru
     let mut findings = std::mem::take(&mut run.findings);
     if trace.messages.len() <= CHECK_LIMIT {
         let checked = check::check(&trace, &tol);
+        // A target that broke a transaction-level rule fails the run, whatever else
+        // happened: a run that passed, and also one that could not go on (an error or an
+        // inconclusive) because of what the broken message did to siptest's dialogs. The
+        // verdict it replaces stays among the findings.
+        if !matches!(verdict, Verdict::Fail(_)) {
+            if let Some(failed) = checker_failure(&checked, &trace, &run) {
+                if !verdict.is_pass() {
+                    findings.push(Finding::engine(
+                        "engine.verdict.superseded",
+                        "the verdict the run would have had without the checker's finding",
+                        format!("{}: {}", verdict.kind().as_str(), verdict.summary()),
+                    ));
+                }
+                verdict = failed;
+            }
+        }
         findings.extend(checked.iter().map(|f| Finding::from_check(f, &trace)));
     } else {
         findings.push(Finding::engine(
@@ -100,6 +152,45 @@ pub async fn run_scenario(sc: &Scenario, cfg: &RunConfig, repetition: u32) -> Ru
         trace,
         started_at: run.started_at,
     }
+}
+
+/// A run whose steps all passed fails when the transaction checker found an error-severity
+/// rule broken in a message the target sent (siptest's own messages never fail a run this
+/// way). The verdict names the first such finding and the step during which the message came.
+fn checker_failure(
+    checked: &[check::Finding],
+    trace: &Trace,
+    run: &run::Run<'_>,
+) -> Option<Verdict> {
+    let ours: Vec<SocketAddr> = run.agents.iter().map(|a| a.wire.local()).collect();
+    let target = run.agents.first()?.target;
+    let f = checked.iter().find(|f| {
+        f.rule.severity == Severity::Error
+            && trace.messages.get(f.message_index).is_some_and(|m| {
+                let culprit = f.at_fault(trace).unwrap_or(m.src);
+                culprit == m.src && sent_by_target(m, &ours, target)
+                    || culprit != m.src && !ours.contains(&culprit)
+            })
+    })?;
+    let m = &trace.messages[f.message_index];
+    let i = run
+        .step_started
+        .partition_point(|t| *t <= m.time)
+        .saturating_sub(1);
+    let step = StepRef::of(i, run.sc.steps.get(i)?);
+    let shown = Finding::from_check(f, trace);
+    Some(Verdict::Fail(Failure {
+        step,
+        expected: format!("{} ({}, {})", f.rule.summary, f.rule.id, f.rule.rfc),
+        actual: shown.actual,
+    }))
+}
+
+/// Whether a traced message came from the target: not from one of the agents' addresses,
+/// and either received on an agent's listening address or sent from the target's address
+/// (answers on a TCP connection an agent opened arrive at that connection's own port).
+fn sent_by_target(m: &TracedMessage, ours: &[SocketAddr], target: SocketAddr) -> bool {
+    !ours.contains(&m.src) && (ours.contains(&m.dst) || m.src == target)
 }
 
 pub(crate) fn error_result(

@@ -9,7 +9,7 @@ use super::target::TargetSpec;
 use crate::net::{DropRule, ImpairSpec, Impairer, Impairment as NetImpairment};
 use crate::scenario::{
     BodyCheck, DropCount, Expect, HeaderAssertion, Impairment, LoadError, LoadErrorKind, Located,
-    Matcher, PathDirection, PathImpairment, Scenario, Step,
+    Matcher, PathDirection, PathImpairment, Scenario, Step, Timers,
 };
 use crate::txn::TimerConfig;
 use std::collections::BTreeMap;
@@ -45,10 +45,20 @@ impl RunConfig {
 /// Extra time after the last step's budget before the default deadline hits.
 const DEADLINE_GRACE: Duration = Duration::from_secs(2);
 
-/// The timers of a run: the defaults (RFC 3261 §17.1.1.1), the scenario's, then `--t1`.
+/// T1 of runs against the built-in UA when neither the scenario (`timers`), the target
+/// (`builtin?t1=MS`) nor `--t1` sets it: both sides are siptest on loopback, so the scenario
+/// library runs in seconds (`docs/scenarios.md`, "Targets").
+pub const BUILTIN_T1: Duration = Duration::from_millis(25);
+
+/// The timers of a run: the defaults (RFC 3261 §17.1.1.1), the scenario's, then the
+/// target's T1 (`builtin?t1=MS`), then `--t1`. Against the built-in UA a scenario without
+/// `timers` runs with [`BUILTIN_T1`].
 pub fn timers(sc: &Scenario, cfg: &RunConfig) -> TimerConfig {
-    match cfg.t1 {
+    match cfg.t1.or_else(|| cfg.target.t1()) {
         Some(t1) => TimerConfig::scaled(t1),
+        None if cfg.target.is_builtin() && sc.timers == Timers::default() => {
+            TimerConfig::scaled(BUILTIN_T1)
+        }
         None => sc.timers.apply(TimerConfig::default()),
     }
 }
@@ -66,7 +76,7 @@ pub fn default_deadline(steps: &[Located<Step>], t1: Duration) -> Duration {
     let budget: Duration = steps
         .iter()
         .map(|s| match &s.value {
-            Step::Send(_) => Duration::ZERO,
+            Step::Send(_) | Step::Act(_) => Duration::ZERO,
             Step::Expect(e) => e.timeout_or_default(t1),
             Step::OneOf(o) => o.timeout_or_default(t1),
             Step::Unordered(u) => u.timeout_or_default(t1),
@@ -204,7 +214,7 @@ pub fn expects_of(step: &Step) -> Vec<&Expect> {
         Step::OneOf(o) => o.alternatives.iter().map(|a| &a.value).collect(),
         Step::Unordered(u) => u.entries.iter().map(|a| &a.value).collect(),
         Step::Not(n) => vec![&n.expect],
-        Step::Send(_) | Step::Wait(_) => Vec::new(),
+        Step::Send(_) | Step::Wait(_) | Step::Act(_) => Vec::new(),
     }
 }
 

@@ -43,6 +43,10 @@ pub struct Run<'s> {
     /// Findings of the engine (notes, floods), added to the result.
     pub findings: Vec<Finding>,
     rotate: usize,
+    /// What carries out `act` steps on the target, if anything does.
+    pub driver: Option<super::driver::Driver>,
+    /// When each step played so far started, since `start`.
+    pub step_started: Vec<Duration>,
 }
 
 impl<'s> Run<'s> {
@@ -104,6 +108,8 @@ impl<'s> Run<'s> {
             heard_target: false,
             findings: Vec::new(),
             rotate: 0,
+            driver: None,
+            step_started: Vec::new(),
         })
     }
 
@@ -159,6 +165,22 @@ impl<'s> Run<'s> {
         self.seq += 1;
         let at = self.elapsed();
         self.agents[i].on_event(ev, self.seq, at);
+    }
+
+    /// Whether any message the target sent in this run lists `token` in a header named
+    /// `header` (Allow, Supported, Allow-Events), compared case-insensitively.
+    pub fn target_advertised(&self, header: crate::sip::HeaderName, token: &str) -> bool {
+        let ours: Vec<SocketAddr> = self.endpoints.iter().map(|e| e.local_addr()).collect();
+        self.endpoints.iter().any(|ep| {
+            ep.trace().messages.iter().any(|m| {
+                !ours.contains(&m.src)
+                    && m.message
+                        .values(header)
+                        .iter()
+                        .flat_map(|v| v.split(','))
+                        .any(|t| t.trim().eq_ignore_ascii_case(token))
+            })
+        })
     }
 
     /// Whether any SIP message came from the target, including those the run's own inbound

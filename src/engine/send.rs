@@ -60,7 +60,7 @@ impl Run<'_> {
     }
 
     /// Renders a template in the scope of agent `a` (`raw`: `[len]` allowed).
-    fn render(&self, a: usize, t: &Template, raw: bool) -> Result<String, Stop> {
+    pub(super) fn render(&self, a: usize, t: &Template, raw: bool) -> Result<String, Stop> {
         let agent = &self.agents[a];
         let wire = agent.wire.clone();
         let mut branch = move || format!("z9hG4bK{}", wire.token());
@@ -137,6 +137,9 @@ impl Run<'_> {
             Place::Outside => None,
         };
         self.request_body(a, slot, method, &b.body, &mut draft)?;
+        if let Some(auth) = &b.auth {
+            self.authorize(a, method, auth, &mut draft)?;
+        }
         draft.apply(&self.render_edits(a, &b.headers)?);
         let msg = parse_message(&draft.to_bytes());
         let tx = self.transmit(a, &msg)?;

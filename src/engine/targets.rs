@@ -66,6 +66,8 @@ struct RawTarget {
     name: Located<String>,
     address: Located<String>,
     user: Option<Located<String>>,
+    /// The control port of a `siptest ua --control` acting for the target (`act` steps).
+    control: Option<Located<String>>,
     t1: Option<Located<u64>>,
     start: Option<String>,
     ready: Option<Located<RawReady>>,
@@ -190,6 +192,29 @@ pub fn load_targets_str(text: &str, file: &str) -> Result<Vec<NamedTarget>, Vec<
                 ));
             } else {
                 spec.user = user.value.clone();
+            }
+        }
+        if let (Some(spec), Some(c)) = (spec.as_mut(), &t.control) {
+            match (c.parse::<SocketAddr>(), &spec.kind) {
+                (Ok(addr), super::target::TargetKind::Address { .. }) if addr.port() != 0 => {
+                    spec.kind = super::target::TargetKind::Address {
+                        control: Some(addr),
+                    };
+                }
+                (_, super::target::TargetKind::Builtin { .. }) => {
+                    let msg = "a builtin target is driven in-process; `control` is for \
+                               targets at an address"
+                        .to_string();
+                    errors.push(err(c.line, c.column, LoadErrorKind::Conflict, msg));
+                }
+                _ => {
+                    let msg = format!(
+                        "expected the control port as HOST:PORT with an IP address, e.g. \
+                         127.0.0.1:5071, found `{}`",
+                        c.value
+                    );
+                    errors.push(err(c.line, c.column, LoadErrorKind::InvalidValue, msg));
+                }
             }
         }
         let t1 = match &t.t1 {
@@ -552,6 +577,26 @@ mod tests {
         assert_eq!(t[0].supports.as_ref().unwrap().len(), 3);
         assert_eq!(t[1].supports, None);
         assert_eq!(t[1].spec.to_string(), "tcp:[::1]:5060");
+    }
+
+    #[test]
+    fn a_control_port_and_a_builtin_address() {
+        let text = "- name: ua\n  address: udp:127.0.0.1:5070\n  control: 127.0.0.1:5071\n\
+                    - name: ref\n  address: builtin:tcp?quirk=no-to-tag\n";
+        let t = load_targets_str(text, "t").unwrap();
+        assert_eq!(t[0].spec.control(), Some("127.0.0.1:5071".parse().unwrap()));
+        assert!(t[1].spec.is_builtin());
+        let e = load_targets_str(
+            "- name: a\n  address: udp:127.0.0.1:1\n  control: here\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(
+            e[0].to_string()
+                .starts_with("t:3:12: expected the control port"),
+            "{}",
+            e[0]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub struct StepRef {
     pub index: usize,
     pub line: u32,
     pub column: u32,
-    /// `send`, `expect`, `one_of`, `unordered`, `wait` or `not`.
+    /// `send`, `expect`, `one_of`, `unordered`, `wait`, `not` or `act`.
     pub kind: &'static str,
 }
 
@@ -28,6 +28,7 @@ impl StepRef {
             Step::Unordered(_) => "unordered",
             Step::Wait(_) => "wait",
             Step::Not(_) => "not",
+            Step::Act(_) => "act",
         };
         StepRef {
             index: index0 + 1,

@@ -28,6 +28,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+/// The largest UDP datagram (65,535 octets less the IPv4 and UDP headers, rounded up).
+const MAX_DATAGRAM: usize = 65_536;
+
 /// How to set up an [`Endpoint`].
 #[derive(Clone, Debug)]
 pub struct EndpointConfig {
@@ -119,11 +122,14 @@ enum Io {
 }
 
 impl Io {
-    async fn next_input(&mut self, buf: &mut [u8]) -> Input {
+    /// The next input; `buf` is scratch space of capacity [`MAX_DATAGRAM`], never zeroed
+    /// (an endpoint lives for one run: zeroing 64 KiB each time cost more than its messages).
+    async fn next_input(&mut self, buf: &mut Vec<u8>) -> Input {
         match self {
             Io::Udp(s) => loop {
+                buf.clear();
                 // Errors (an ICMP port unreachable reported on some systems) are not fatal.
-                if let Ok((n, from)) = s.recv_from(buf).await {
+                if let Ok((n, from)) = s.recv_buf_from(buf).await {
                     return Input::Datagram(from, buf[..n].to_vec());
                 }
             },
@@ -325,7 +331,7 @@ fn clock_seed(t: SystemTime, local: SocketAddr) -> u64 {
 /// The driver: after every input, drain the core; then wait for the next input, the next
 /// deadline or a wake-up from the handle.
 async fn drive(shared: Arc<Shared>, mut io: Io) {
-    let mut buf = vec![0u8; 65_536];
+    let mut buf = Vec::with_capacity(MAX_DATAGRAM);
     loop {
         let (transmits, deadline) = {
             let mut core = shared.lock();

@@ -9,7 +9,7 @@
 use super::located::Located;
 use super::model::{AckMode, CapturePath, Impairment, Matcher, Target, Timers, Transport};
 use super::template::Template;
-use super::values::{Dur, SendWhat};
+use super::values::{Dur, Scalar, SendWhat};
 use crate::sdp::Direction;
 use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -88,6 +88,44 @@ pub(crate) struct RawStep {
     pub sdp: Option<Located<WordOr<SdpDoc>>>,
     pub body: Option<Located<WordOr<BodyDoc>>>,
     pub capture: Option<Located<OrderedMap<Located<String>, Located<CapturePath>>>>,
+    pub auth: Option<Located<AuthDoc>>,
+    pub act: Option<Located<String>>,
+    pub with: Option<Located<String>>,
+    pub provisional: Option<Located<Vec<Located<AnyScalar>>>>,
+    pub reliable: Option<Located<bool>>,
+    pub early_media: Option<Located<bool>>,
+    pub ring: Option<Located<Dur>>,
+    pub status: Option<Located<AnyScalar>>,
+    pub method: Option<Located<String>>,
+    pub delay: Option<Located<Dur>>,
+    pub late_offer: Option<Located<bool>>,
+    pub require_100rel: Option<Located<bool>>,
+    pub session_expires: Option<Located<u32>>,
+    pub style: Option<Located<String>>,
+    pub offerless: Option<Located<bool>>,
+    pub user: Option<Located<String>>,
+    pub password: Option<Located<String>>,
+    pub expires: Option<Located<u32>>,
+    pub event: Option<Located<String>>,
+}
+
+/// `auth:` of a send step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuthDoc {
+    pub user: Option<Located<Template>>,
+    pub password: Option<Located<Template>>,
+    pub algorithm: Option<Located<String>>,
+}
+
+/// Any scalar, checked by the builder (statuses of `act` steps: a number or `none`).
+#[derive(Debug)]
+pub(crate) struct AnyScalar(pub Scalar);
+
+impl<'de> Deserialize<'de> for AnyScalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Scalar::read(d, "a status (486) or `none`").map(AnyScalar)
+    }
 }
 
 /// A key present in a step, with the position of its value.
@@ -131,6 +169,25 @@ impl RawStep {
         add("sdp", p(&self.sdp));
         add("body", p(&self.body));
         add("capture", p(&self.capture));
+        add("auth", p(&self.auth));
+        add("act", p(&self.act));
+        add("with", p(&self.with));
+        add("provisional", p(&self.provisional));
+        add("reliable", p(&self.reliable));
+        add("early_media", p(&self.early_media));
+        add("ring", p(&self.ring));
+        add("status", p(&self.status));
+        add("method", p(&self.method));
+        add("delay", p(&self.delay));
+        add("late_offer", p(&self.late_offer));
+        add("require_100rel", p(&self.require_100rel));
+        add("session_expires", p(&self.session_expires));
+        add("style", p(&self.style));
+        add("offerless", p(&self.offerless));
+        add("user", p(&self.user));
+        add("password", p(&self.password));
+        add("expires", p(&self.expires));
+        add("event", p(&self.event));
         v
     }
 }

@@ -2,9 +2,17 @@
 //! JSON Schema is composed from them, so the two cannot drift apart.
 
 /// The keys that give a step its kind.
-pub const KIND_KEYS: &[&str] = &["send", "expect", "one_of", "unordered", "wait", "not"];
+pub const KIND_KEYS: &[&str] = &[
+    "send",
+    "expect",
+    "one_of",
+    "unordered",
+    "wait",
+    "not",
+    "act",
+];
 pub const SEND_REQUEST_KEYS: &[&str] = &[
-    "send", "from", "to", "uri", "dialog", "headers", "sdp", "body", "ack", "raw",
+    "send", "from", "to", "uri", "dialog", "headers", "sdp", "body", "ack", "raw", "auth",
 ];
 pub const SEND_RESPONSE_KEYS: &[&str] = &[
     "send", "from", "reply_to", "dialog", "headers", "sdp", "body", "raw",
@@ -24,7 +32,43 @@ pub const WAIT_KEYS: &[&str] = &["wait"];
 pub const NOT_KEYS: &[&str] = &["not"];
 pub const NOT_ENTRY_KEYS: &[&str] = &["expect", "at", "dialog", "headers", "sdp", "body", "within"];
 /// Keys that make no sense beside `raw`.
-pub const NOT_WITH_RAW: &[&str] = &["uri", "headers", "sdp", "body", "ack", "to", "dialog"];
+pub const NOT_WITH_RAW: &[&str] = &[
+    "uri", "headers", "sdp", "body", "ack", "to", "dialog", "auth",
+];
+/// The actions of `act` steps and the keys each accepts (`docs/scenarios.md`, "act").
+pub const ACT_KEYS: &[(&str, &[&str])] = &[
+    (
+        "answer",
+        &[
+            "act",
+            "provisional",
+            "reliable",
+            "early_media",
+            "ring",
+            "status",
+        ],
+    ),
+    ("respond", &["act", "method", "delay", "status"]),
+    (
+        "call",
+        &[
+            "act",
+            "with",
+            "late_offer",
+            "require_100rel",
+            "session_expires",
+        ],
+    ),
+    ("hold", &["act", "with", "style"]),
+    ("unhold", &["act", "with", "offerless"]),
+    ("hangup", &["act", "with"]),
+    ("transfer", &["act", "with", "to"]),
+    ("request", &["act", "with", "method"]),
+    ("register", &["act", "with", "user", "password", "expires"]),
+    ("subscribe", &["act", "with", "event"]),
+];
+/// The hold styles of `act: hold` (RFC 3264 §8.4).
+pub const HOLD_STYLES: &[&str] = &["sendonly", "inactive", "zero-connection"];
 /// Requests that may create a dialog (RFC 3261 §12.1, RFC 6665 §4.1, RFC 3515 §2.4.4).
 pub const DIALOG_CREATING: &[&str] = &["INVITE", "SUBSCRIBE", "REFER"];
 
@@ -44,6 +88,10 @@ pub fn key_hint(key: &str, allowed: &[&str]) -> Option<&'static str> {
         "timeout" if is("within") => "`not` waits for `within`",
         "optional" | "timeout" if is("capture") => "set it on the group step itself",
         "capture" | "label" if is("within") => "nothing is received in a `not` step",
+        "with" if is("provisional") || is("delay") => {
+            "`answer` and `respond` apply to every agent of the run"
+        }
+        "from" | "at" if is("act") => "the agent of an `act` step is `with`",
         _ => return None,
     })
 }

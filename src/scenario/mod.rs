@@ -9,6 +9,8 @@
 //! `deny_unknown_fields`), then the builder checks what serde cannot (names, references,
 //! combinations of keys) and produces the model, with defaults resolved.
 
+mod act;
+mod auth;
 mod build;
 mod doc;
 mod keys;

@@ -212,6 +212,105 @@ pub enum Step {
     Wait(Duration),
     /// Nothing matching may arrive within the window.
     Not(Not),
+    /// The target does something, through its driver (`act`).
+    Act(Act),
+}
+
+/// Ask the target to act through its driver: answer calls a given way, place a call, hold,
+/// transfer... (`docs/scenarios.md`, "act"). The engine turns it into a `ua::Action`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Act {
+    /// The agent concerned (resolved: the agent of the previous step when not written);
+    /// `None` for `answer` and `respond`, which concern every agent of the run.
+    pub with: Option<Located<String>>,
+    pub action: ActKind,
+}
+
+/// What the target is asked to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActKind {
+    /// How it answers INVITEs from the run's agents from now on.
+    Answer {
+        /// Provisional statuses before the final one (101..=199).
+        provisional: Vec<u16>,
+        /// Reliable provisionals (RFC 3262).
+        reliable: bool,
+        /// The 183 carries the SDP answer.
+        early_media: bool,
+        /// Wait before the final response.
+        ring: Duration,
+        /// The final status; `None`: never answers.
+        status: Option<u16>,
+    },
+    /// How it answers non-INVITE requests of one method from the run's agents.
+    Respond {
+        method: String,
+        delay: Duration,
+        /// `None`: never answers.
+        status: Option<u16>,
+    },
+    /// It calls the agent.
+    Call {
+        /// An INVITE without SDP (RFC 3261 §13.2.1).
+        late_offer: bool,
+        /// `Require: 100rel` (RFC 3262).
+        require_100rel: bool,
+        /// Session-Expires in seconds (RFC 4028).
+        session_expires: Option<u32>,
+    },
+    /// It puts the call with the agent on hold (RFC 3264 §8.4).
+    Hold { style: HoldStyle },
+    /// It takes the call off hold; `offerless`: a re-INVITE without SDP.
+    Unhold { offerless: bool },
+    /// It ends the call: BYE, CANCEL before the answer, 603 while ringing.
+    Hangup,
+    /// It refers the agent to the agent `to` (RFC 3515).
+    Transfer { to: Located<String> },
+    /// A request in the call with the agent, else outside any dialog.
+    Request { method: String },
+    /// It registers at the agent (a registrar), with digest credentials when challenged.
+    Register {
+        user: String,
+        password: String,
+        expires: u32,
+    },
+    /// It subscribes to an event package at the agent (RFC 6665).
+    Subscribe { event: String },
+}
+
+impl ActKind {
+    /// The action's name as written after `act:`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActKind::Answer { .. } => "answer",
+            ActKind::Respond { .. } => "respond",
+            ActKind::Call { .. } => "call",
+            ActKind::Hold { .. } => "hold",
+            ActKind::Unhold { .. } => "unhold",
+            ActKind::Hangup => "hangup",
+            ActKind::Transfer { .. } => "transfer",
+            ActKind::Request { .. } => "request",
+            ActKind::Register { .. } => "register",
+            ActKind::Subscribe { .. } => "subscribe",
+        }
+    }
+}
+
+/// Digest credentials for a request (RFC 3261 §22.2): it answers the challenge of the
+/// agent's latest 401/407 to a request of its method.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Auth {
+    pub user: Located<Template>,
+    pub password: Located<Template>,
+    /// Insist on one algorithm; by default the strongest offered (SHA-256, then MD5).
+    pub algorithm: Option<DigestChoice>,
+}
+
+/// The digest algorithms a scenario can insist on (RFC 7616 §3.2, RFC 8760 §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigestChoice {
+    Md5,
+    Sha256,
 }
 
 /// Send a request or a response from one of siptest's agents.
@@ -287,6 +386,8 @@ pub enum Content {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Built {
     pub uri: Option<Located<Template>>,
+    /// Digest credentials answering the latest challenge (`auth`); boxed, as few sends have it.
+    pub auth: Option<Box<Auth>>,
     /// In file order.
     pub headers: Vec<HeaderEdit>,
     pub body: BodySpec,

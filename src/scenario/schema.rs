@@ -8,10 +8,12 @@
 //! the fields of the serde type that reads it. What the schema cannot say (an agent must be
 //! defined, a variable must be set by an earlier step) only the loader checks.
 
+use super::auth::AUTH_ALGORITHMS;
 use super::build::{ADDRESS_FIELDS, BUILTIN_VARIABLES};
 use super::keys::{
-    EXPECT_KEYS, NOT_ENTRY_KEYS, NOT_KEYS, NOT_WITH_RAW, ONE_OF_ENTRY_KEYS, ONE_OF_KEYS,
-    SEND_REQUEST_KEYS, SEND_RESPONSE_KEYS, UNORDERED_ENTRY_KEYS, UNORDERED_KEYS, WAIT_KEYS,
+    ACT_KEYS, EXPECT_KEYS, HOLD_STYLES, NOT_ENTRY_KEYS, NOT_KEYS, NOT_WITH_RAW, ONE_OF_ENTRY_KEYS,
+    ONE_OF_KEYS, SEND_REQUEST_KEYS, SEND_RESPONSE_KEYS, UNORDERED_ENTRY_KEYS, UNORDERED_KEYS,
+    WAIT_KEYS,
 };
 use super::parts::SEND_SDP_WORDS;
 use super::values::CAPTURE_PATHS;
@@ -475,8 +477,101 @@ fn step_key(key: &str, side: Side) -> Value {
         "sdp" => sided("send_sdp", "expect_sdp"),
         "body" => sided("send_body", "expect_body"),
         "capture" => r("capture"),
-        other => unreachable!("no schema for step key `{other}`"),
+        "auth" => r("auth"),
+        other => act_key(key).unwrap_or_else(|| unreachable!("no schema for step key `{other}`")),
     }
+}
+
+/// The schema of a key of an `act` step.
+fn act_key(key: &str) -> Option<Value> {
+    let names: Vec<&str> = ACT_KEYS.iter().map(|(n, _)| *n).collect();
+    let flag = |text: &str| described(json!({ "type": "boolean", "default": false }), text);
+    let final_status = json!({ "anyOf": [
+        { "type": "integer", "minimum": 200, "maximum": 699 },
+        { "const": "none" }
+    ] });
+    Some(match key {
+        "act" => described(
+            json!({ "enum": names }),
+            "What the target does, through its driver.",
+        ),
+        "with" => described(
+            r("agent_name"),
+            "The agent concerned; by default the previous step's.",
+        ),
+        "provisional" => described(
+            json!({ "type": "array", "items": { "type": "integer", "minimum": 101, "maximum": 199 } }),
+            "Provisional statuses before the final one; default [180].",
+        ),
+        "reliable" => flag("Reliable provisionals (RFC 3262)."),
+        "early_media" => flag("The 183 carries the SDP answer."),
+        "ring" => described(r("duration"), "Wait before the final response; default 0."),
+        "status" => described(
+            final_status,
+            "The final status; `none`: never answers. Default 200.",
+        ),
+        "method" => r("method"),
+        "delay" => described(r("duration"), "Wait before the final response; default 0."),
+        "late_offer" => flag("An INVITE without SDP."),
+        "require_100rel" => flag("Require: 100rel (RFC 3262)."),
+        "session_expires" => described(
+            json!({ "type": "integer", "minimum": 1 }),
+            "Session-Expires in seconds (RFC 4028).",
+        ),
+        "style" => described(
+            json!({ "enum": HOLD_STYLES }),
+            "How to hold; default sendonly.",
+        ),
+        "offerless" => flag("A re-INVITE without SDP."),
+        "user" | "password" => r("text"),
+        "expires" => json!({ "type": "integer", "minimum": 0, "default": 3600 }),
+        "event" => described(
+            json!({ "type": "string" }),
+            "An event package, e.g. dialog.",
+        ),
+        _ => return None,
+    })
+}
+
+/// An `act` step: every action's keys, each action allowed only its own.
+fn act_step() -> Value {
+    let mut keys: Vec<&str> = Vec::new();
+    for (_, ks) in ACT_KEYS {
+        for k in *ks {
+            if !keys.contains(k) {
+                keys.push(k);
+            }
+        }
+    }
+    let mut step = step_object(&keys, &["act"], Side::Send);
+    let rules: Vec<Value> = ACT_KEYS
+        .iter()
+        .map(|(name, own)| {
+            json!({
+                "if": { "properties": { "act": { "const": name } } },
+                "then": forbid_others(own, &keys)
+            })
+        })
+        .collect();
+    step["allOf"] = json!(rules);
+    step
+}
+
+fn auth_def() -> Value {
+    described(
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["user", "password"],
+            "properties": {
+                "user": r("template"),
+                "password": r("template"),
+                "algorithm": { "enum": AUTH_ALGORITHMS }
+            }
+        }),
+        "Digest credentials answering the agent's latest 401/407 to this method \
+         (RFC 3261 §22.2).",
+    )
 }
 
 /// An object with exactly `keys`, `required` among them.
@@ -532,7 +627,15 @@ fn send_step() -> Value {
 
 fn step_defs() -> Defs {
     let e = Side::Expect;
-    let kinds = ["send", "expect", "one_of", "unordered", "wait", "not"];
+    let kinds = [
+        "send",
+        "expect",
+        "one_of",
+        "unordered",
+        "wait",
+        "not",
+        "act",
+    ];
     let steps: Vec<Value> = kinds.iter().map(|k| r(&format!("{k}_step"))).collect();
     vec![
         ("step", json!({ "oneOf": steps })),
@@ -545,6 +648,8 @@ fn step_defs() -> Defs {
         ),
         ("wait_step", step_object(WAIT_KEYS, &["wait"], e)),
         ("not_step", step_object(NOT_KEYS, &["not"], e)),
+        ("act_step", act_step()),
+        ("auth", auth_def()),
         (
             "one_of_entry",
             step_object(ONE_OF_ENTRY_KEYS, &["expect"], e),

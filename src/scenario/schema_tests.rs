@@ -2,7 +2,9 @@
 //! exactly the fields of its type.
 
 use super::*;
-use crate::scenario::doc::{BodyDoc, HeaderAssertionDoc, RawAgent, RawScenario, RawStep, SdpDoc};
+use crate::scenario::doc::{
+    AuthDoc, BodyDoc, HeaderAssertionDoc, RawAgent, RawScenario, RawStep, SdpDoc,
+};
 use crate::scenario::model::{ImpairRule, Impairment, PathImpairment, Target, Timers};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use std::collections::BTreeSet;
@@ -101,6 +103,7 @@ fn objects_match_their_serde_types() {
         .cloned()
         .collect();
     assert_eq!(body, fields::<BodyDoc>());
+    assert_eq!(props(&def("auth")), fields::<AuthDoc>());
 }
 
 #[test]
@@ -113,6 +116,7 @@ fn step_kinds_cover_exactly_the_step_keys() {
         "unordered_step",
         "wait_step",
         "not_step",
+        "act_step",
         "one_of_entry",
         "unordered_entry",
         "not_entry",

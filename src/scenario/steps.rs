@@ -38,6 +38,8 @@ pub(crate) struct StepBuilder<'a> {
     manual_ack: HashSet<String>,
     /// The agent of the previous step: the default `from` and `at`.
     current: String,
+    /// Agents at which an earlier step expects a 401 or 407 (what `auth` answers).
+    challenged: HashSet<String>,
 }
 
 impl<'a> StepBuilder<'a> {
@@ -59,6 +61,7 @@ impl<'a> StepBuilder<'a> {
             received: HashMap::new(),
             pending_received: Vec::new(),
             manual_ack: HashSet::new(),
+            challenged: HashSet::new(),
             current: agents
                 .first()
                 .map(|a| a.name.value.clone())
@@ -99,6 +102,7 @@ impl<'a> StepBuilder<'a> {
                 self.build_expect(raw, true).map(|e| Step::Expect(e.value))
             }
             "one_of" | "unordered" => self.build_group(raw, &keys),
+            "act" => self.build_act(raw, &keys).map(Step::Act),
             "wait" => {
                 self.check_keys(&keys, WAIT_KEYS, "a wait step");
                 raw.value.wait.map(|w| Step::Wait(w.value.0))
@@ -124,7 +128,7 @@ impl<'a> StepBuilder<'a> {
                     K::MissingKey,
                     format!(
                         "expected a step with one of the keys send, expect, one_of, unordered, \
-                         wait or not, found {found}"
+                         wait, not or act, found {found}"
                     ),
                 );
                 None
@@ -210,9 +214,18 @@ impl<'a> StepBuilder<'a> {
                 if let Some(u) = &uri {
                     self.check_template(u, false);
                 }
+                let auth = (r.auth.take())
+                    .filter(|_| request)
+                    .and_then(|a| self.send_auth(a, &from))
+                    .map(Box::new);
                 let headers = self.send_headers(r.headers.take());
                 let body = self.send_body(r.sdp.take(), r.body.take());
-                Content::Built(Built { uri, headers, body })
+                Content::Built(Built {
+                    uri,
+                    auth,
+                    headers,
+                    body,
+                })
             }
         };
         self.current = from.value.clone();
@@ -378,6 +391,9 @@ impl<'a> StepBuilder<'a> {
         if let (Matcher::Method(m), true) = (&matcher.value, receives) {
             self.pending_received.push((at.value.clone(), m.clone()));
         }
+        if receives && (matcher.matches_status(401) || matcher.matches_status(407)) {
+            self.challenged.insert(at.value.clone());
+        }
         self.current = at.value.clone();
         Some(pos.with(Expect {
             matcher,
@@ -537,12 +553,21 @@ impl<'a> StepBuilder<'a> {
         }))
     }
 
-    fn is_agent(&self, name: &str) -> bool {
+    pub(crate) fn set_current(&mut self, agent: &str) {
+        self.current = agent.to_string();
+    }
+
+    /// Whether an earlier step expects a 401 or 407 at `agent`.
+    pub(crate) fn was_challenged(&self, agent: &str) -> bool {
+        self.challenged.contains(agent)
+    }
+
+    pub(crate) fn is_agent(&self, name: &str) -> bool {
         self.agents.iter().any(|a| a.name.value == name)
     }
 
     /// The agent named in `from`/`at`, or the current agent at the step's position.
-    fn agent_ref(
+    pub(crate) fn agent_ref(
         &mut self,
         name: Option<&Located<String>>,
         pos: &Located<()>,

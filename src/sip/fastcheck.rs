@@ -18,9 +18,9 @@ mod testgen;
 mod tests;
 mod via;
 
-pub use addr::{contact_ok, from_to, route_ok, sip_uri_ok};
+pub use addr::{contact_ok, from_to, from_to_parts, route_ok, sip_uri_ok, FromTo};
 pub use sdp::sdp_clean;
-pub use via::via_ok;
+pub use via::{top_via, via_ok, TopVia};
 
 use super::header_name::HeaderName;
 use super::headers::{is_known_body_type, is_known_option_tag, CSEQ_MAX};

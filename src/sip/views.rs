@@ -3,6 +3,7 @@
 //! `None` (the violation is already in `Message::violations`).
 
 use super::addr::{self, NameAddr};
+use super::fastcheck::FromTo;
 use super::header_name::HeaderName;
 use super::headers::{self, CSeq, MediaType, Via};
 use super::message::Message;
@@ -51,11 +52,36 @@ impl Message {
     }
 
     pub fn from_tag(&self) -> Option<String> {
-        self.from_addr()?.tag()
+        self.tag_of(HeaderName::From)?
     }
 
     pub fn to_tag(&self) -> Option<String> {
-        self.to_addr()?.tag()
+        self.tag_of(HeaderName::To)?
+    }
+
+    /// The tag of the first From or To (RFC 3261 §19.3): `None` when the header is absent or
+    /// does not parse, `Some(None)` when it has no tag. Dialogs, transactions and the checker
+    /// ask for tags far more often than for addresses: clean values are read by the
+    /// zero-allocation fast path, the others by the typed parser (the same answer).
+    pub fn tag_of(&self, name: HeaderName) -> Option<Option<String>> {
+        if let Some(parts) = self.from_to_fast(name) {
+            let tag = parts
+                .tag
+                .map(|t| super::lex::unquote(&String::from_utf8_lossy(t)).into_owned());
+            return Some(tag);
+        }
+        let h = self.header(name)?;
+        Some(addr::parse_from_to(&self.value(h)).ok()?.tag())
+    }
+
+    /// The URI and tag of the first From or To when its value is clean
+    /// (`fastcheck::from_to_parts`); `None` when absent or not certainly clean.
+    pub fn from_to_fast(&self, name: HeaderName) -> Option<FromTo<'_>> {
+        let h = self.header(name)?;
+        if h.folded {
+            return None;
+        }
+        super::fastcheck::from_to_parts(self.bytes(h.value))
     }
 
     pub fn content_type(&self) -> Option<MediaType> {
@@ -65,9 +91,19 @@ impl Message {
     /// The session description carried by the message: the body when it is `application/sdp`,
     /// or the first `application/sdp` part of a multipart body (RFC 5621).
     pub fn sdp(&self) -> Option<Sdp> {
+        self.sdp_range().map(|r| sdp::parse(&self.body()[r]))
+    }
+
+    /// Whether [`Message::sdp`] finds a session description, without parsing it.
+    pub fn has_sdp(&self) -> bool {
+        self.sdp_range().is_some()
+    }
+
+    /// Where in the body the session description is.
+    fn sdp_range(&self) -> Option<std::ops::Range<usize>> {
         let ct = self.content_type()?;
         if ct.essence() == "application/sdp" {
-            return Some(sdp::parse(self.body()));
+            return Some(0..self.body().len());
         }
         if !ct.is_multipart() {
             return None;
@@ -81,7 +117,7 @@ impl Message {
                     headers::parse_content_type(t).is_ok_and(|m| m.essence() == "application/sdp")
                 })
             })
-            .map(|p| sdp::parse(&self.body()[p.body.clone()]))
+            .map(|p| p.body.clone())
     }
 }
 

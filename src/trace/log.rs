@@ -36,22 +36,30 @@ pub struct LogError {
 
 /// Writes a trace in the log format.
 pub fn write(trace: &Trace) -> Vec<u8> {
+    write_records(trace.messages.iter().map(|m| (m.time, m)))
+}
+
+/// Writes messages in the log format, each at the time given beside it (for traces merged
+/// from several, whose messages carry the times of their own trace).
+pub fn write_records<'a>(
+    records: impl IntoIterator<Item = (Duration, &'a TracedMessage)>,
+) -> Vec<u8> {
+    use std::io::Write;
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC.as_bytes());
     out.push(b'\n');
-    for m in &trace.messages {
+    for (time, m) in records {
         let bytes = m.message.as_bytes();
-        out.extend_from_slice(
-            format!(
-                "@ {}.{:06} {} {} > {} {}\n",
-                m.time.as_secs(),
-                m.time.subsec_micros(),
-                m.transport,
-                m.src,
-                m.dst,
-                bytes.len()
-            )
-            .as_bytes(),
+        // Writing into a Vec cannot fail.
+        let _ = writeln!(
+            out,
+            "@ {}.{:06} {} {} > {} {}",
+            time.as_secs(),
+            time.subsec_micros(),
+            m.transport,
+            m.src,
+            m.dst,
+            bytes.len()
         );
         out.extend_from_slice(bytes);
         out.push(b'\n');

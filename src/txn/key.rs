@@ -1,8 +1,10 @@
 //! Transaction identifiers: how requests and responses are matched to transactions
 //! (RFC 3261 §17.1.3 for clients, §17.2.3 for servers, with the RFC 2543 fallback).
 
+use crate::sip::fastcheck;
 use crate::sip::host::Host;
 use crate::sip::message::Message;
+use crate::sip::HeaderName;
 use serde::Serialize;
 use std::fmt;
 
@@ -35,6 +37,11 @@ impl TxKey {
     /// (and the client transaction that sent it); for a response, the transaction it answers.
     /// `None` when the message lacks what a key needs (a Via, a CSeq).
     pub fn of(msg: &Message) -> Option<TxKey> {
+        Self::of_clean(msg).or_else(|| Self::of_typed(msg))
+    }
+
+    /// [`TxKey::of`] through the typed views.
+    fn of_typed(msg: &Message) -> Option<TxKey> {
         let via = msg.top_via()?;
         let cseq = msg.cseq()?;
         // For a response the method comes from CSeq (§17.1.3); for a request from the
@@ -70,6 +77,39 @@ impl TxKey {
                 })
             }
         }
+    }
+
+    /// [`TxKey::of`] for a message whose top Via is clean (nearly all): read by the
+    /// zero-allocation fast path (`fastcheck::top_via`), with the key the typed path gives.
+    fn of_clean(msg: &Message) -> Option<TxKey> {
+        let h = msg.header(HeaderName::Via)?;
+        if h.folded {
+            return None;
+        }
+        let top = fastcheck::top_via(msg.bytes(h.value))?;
+        let cseq = msg.cseq()?;
+        let method = match msg.method() {
+            Some(m) if m == "ACK" => "INVITE".to_string(),
+            Some(m) => m.into_owned(),
+            None if cseq.method == "ACK" => "INVITE".to_string(),
+            None => cseq.method,
+        };
+        // Clean values are ASCII. A host that reads as IPv4 is keyed as the typed parser's
+        // `Host::Ipv4` prints; IPv6 likewise; a name in lower case.
+        let host = std::str::from_utf8(top.host).ok()?;
+        let host = if let Some(inner) = host.strip_prefix('[') {
+            let a: std::net::Ipv6Addr = inner.strip_suffix(']')?.parse().ok()?;
+            Host::Ipv6(a).to_string()
+        } else if let Ok(a) = host.parse::<std::net::Ipv4Addr>() {
+            a.to_string()
+        } else {
+            host.to_ascii_lowercase()
+        };
+        Some(TxKey::Branch {
+            branch: String::from_utf8(top.branch.to_vec()).ok()?,
+            sent_by: format!("{host}:{}", top.port.unwrap_or(5060)),
+            method,
+        })
     }
 
     /// The method the transaction was created for (ACK folded into INVITE).
@@ -136,6 +176,31 @@ mod tests {
             "{start}\r\nVia: {via}\r\nFrom: <sip:a@x>;tag=f\r\nTo: <sip:b@y>\r\nCall-ID: c1\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
         );
         parse_message(text.as_bytes())
+    }
+
+    /// The fast path gives the typed path's key whenever it gives one.
+    #[test]
+    fn clean_vias_get_the_typed_key() {
+        let vias = [
+            "SIP/2.0/UDP Host.example.com;branch=z9hG4bK1",
+            "SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKabc;rport",
+            "SIP/2.0/TCP [2001:DB8::1]:5070;branch=z9hG4bK.x-Y;received=1.2.3.4",
+            "SIP/2.0/UDP [::1];branch=z9hG4bKq , SIP/2.0/UDP a.b;branch=z9hG4bKr",
+            "SIP/2.0/UDP EXAMPLE.com:05060 ;rport=5 ; branch = z9hG4bKz",
+            "SIP/2.0/UDP 10.0.0.1:65535;BRANCH=z9hG4bK7;branch=z9hG4bK8",
+        ];
+        for via in vias {
+            for (start, cseq) in [
+                ("INVITE sip:b@y SIP/2.0", "1 INVITE"),
+                ("ACK sip:b@y SIP/2.0", "1 ACK"),
+                ("SIP/2.0 200 OK", "2 BYE"),
+            ] {
+                let m = msg(start, via, cseq);
+                let fast = TxKey::of_clean(&m);
+                assert!(fast.is_some(), "{via} takes the fast path");
+                assert_eq!(fast, TxKey::of_typed(&m), "{via}");
+            }
+        }
     }
 
     #[test]

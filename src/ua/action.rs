@@ -191,7 +191,9 @@ mod tests {
         }
         let a: Action =
             serde_json::from_str(r#"{"act":"answer","peers":[],"status":null}"#).unwrap();
-        assert!(matches!(a, Action::Answer { plan, .. } if plan.status.is_none() && plan.provisional == vec![180]));
+        assert!(
+            matches!(a, Action::Answer { plan, .. } if plan.status.is_none() && plan.provisional == vec![180])
+        );
         assert!(serde_json::from_str::<Action>(r#"{"act":"dance","peer":"x"}"#).is_err());
     }
 }

@@ -58,7 +58,6 @@ pub(super) enum Purpose {
     Initial,
     Hold,
     Unhold,
-    Refresh,
 }
 
 /// An INVITE the UA sent and that has no final response yet.
@@ -103,7 +102,14 @@ pub(super) struct Call {
 }
 
 impl Call {
-    pub fn new(id: u64, side: Side, peer: String, call_id: String, local_tag: String, remote_addr: SocketAddr) -> Call {
+    pub fn new(
+        id: u64,
+        side: Side,
+        peer: String,
+        call_id: String,
+        local_tag: String,
+        remote_addr: SocketAddr,
+    ) -> Call {
         Call {
             id,
             side,
@@ -131,11 +137,18 @@ impl Call {
 
     /// Whether a request with this Call-ID and these tags belongs to the call (the remote tag
     /// is the request's From tag, the local one its To tag).
-    pub fn matches(&self, call_id: &str, local_tag: Option<&str>, remote_tag: Option<&str>) -> bool {
+    pub fn matches(
+        &self,
+        call_id: &str,
+        local_tag: Option<&str>,
+        remote_tag: Option<&str>,
+    ) -> bool {
         if self.call_id != call_id {
             return false;
         }
-        if local_tag.is_some_and(|t| t != self.local_tag && Some(t) != self.provisional_tag.as_deref()) {
+        if local_tag
+            .is_some_and(|t| t != self.local_tag && Some(t) != self.provisional_tag.as_deref())
+        {
             return false;
         }
         match (&self.dialog, remote_tag) {

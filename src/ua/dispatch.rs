@@ -25,6 +25,21 @@ impl UaCore {
             self.on_ack(now, &rx.msg, rx.from);
             return;
         }
+        if let Some(problem) = malformed(&rx.msg) {
+            // RFC 3261 §21.4.1: a syntactically malformed request gets 400, the reason phrase
+            // naming the problem (§8.2: a UAS rejects what it cannot process).
+            let tag = rx.msg.to_tag().is_none().then(|| self.wire.token());
+            let reply = Reply {
+                tag,
+                ..Reply::default()
+            }
+            .header(
+                "Warning",
+                format!("399 siptest \"{}\"", problem.replace('"', "'")),
+            );
+            self.respond(&rx, 400, reply);
+            return;
+        }
         if rx.method == "CANCEL" {
             self.on_cancel(now, &rx);
             return;
@@ -42,7 +57,10 @@ impl UaCore {
                 tag,
                 ..Reply::default()
             }
-            .header("Unsupported", unsupported);
+            .header("Unsupported", unsupported)
+            // What it does support, as many stacks say in every response (§20.37).
+            .header("Supported", super::SUPPORTED)
+            .header("Allow", super::ALLOW);
             self.respond(&rx, 420, reply);
             return;
         }
@@ -93,12 +111,23 @@ impl UaCore {
     /// A request with a To tag: it must belong to one of our dialogs (RFC 3261 §12.2.2).
     fn on_in_dialog(&mut self, now: Instant, rx: Rx) {
         let Some(i) = self.call_of(&rx.msg) else {
+            // Subscription dialogs (RFC 6665 §4.4.1) are no calls: refer.rs/subscribe.rs.
+            if self.on_subscription_request(now, &rx) {
+                return;
+            }
             // RFC 3261 §12.2.2: 481 for a request that matches no dialog.
             self.answer_non_invite(now, &rx, 481);
             return;
         };
-        if let Some(d) = self.calls[i].dialog.as_mut() {
-            if let Err(e) = d.on_remote_request(&rx.msg) {
+        let checked = self.calls[i]
+            .dialog
+            .as_mut()
+            .map(|d| d.on_remote_request(&rx.msg));
+        if let Some(Err(e)) = checked {
+            // RFC 5057 §5.2: a NOTIFY of a subscription we hold in the call outlives its BYE.
+            let lingering =
+                e == crate::dialog::DialogError::Terminated && self.holds_subscription(i, &rx.msg);
+            if !lingering {
                 let status = e.status_code().unwrap_or(500);
                 self.notes.push(format!("{} in dialog: {e}", rx.method));
                 self.answer_non_invite(now, &rx, status);
@@ -218,7 +247,10 @@ impl UaCore {
             self.answer_non_invite(now, rx, 481);
             return;
         };
-        self.answer_non_invite(now, rx, 200);
+        // RFC 3261 §9.2: the 200 to the CANCEL SHOULD carry the To tag of the INVITE's
+        // responses.
+        let tag = self.calls[i].local_tag.clone();
+        self.respond(rx, 200, Reply::tagged(&tag));
         self.finish_invite(now, i, 487);
     }
 
@@ -228,9 +260,23 @@ impl UaCore {
             self.finish_invite(now, i, 487);
         }
         self.calls[i].ended = true;
-        self.calls[i].retransmissions.retain(|r| !r.reliable_provisional);
+        self.calls[i]
+            .retransmissions
+            .retain(|r| !r.reliable_provisional);
         self.answer_non_invite(now, &rx, 200);
         self.on_call_ended(now, i);
         self.sweep();
     }
+}
+
+/// The first error a request has (framing or header syntax, `crate::sip::validate`), as
+/// `rule: detail`.
+fn malformed(msg: &Message) -> Option<String> {
+    let mut checked = msg.clone();
+    crate::sip::validate::validate(&mut checked);
+    checked
+        .violations
+        .iter()
+        .find(|v| v.rule.severity == crate::rule::Severity::Error)
+        .map(|v| format!("{}: {}", v.rule.id, v.detail))
 }

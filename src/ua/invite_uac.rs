@@ -46,7 +46,8 @@ impl UaCore {
                     HoldHow::ZeroConnection => HoldStyle::ZeroConnection,
                 };
                 let i = self.established_call("hold", &peer)?;
-                let body = sdp_gen::hold(&self.next_sdp(), self.calls[i].local_sdp.as_deref(), style);
+                let body =
+                    sdp_gen::hold(&self.next_sdp(), self.calls[i].local_sdp.as_deref(), style);
                 self.reinvite(now, i, Purpose::Hold, Some(body))
             }
             Action::Unhold { peer, offerless } => {
@@ -79,7 +80,14 @@ impl UaCore {
     }
 
     /// A new request outside any dialog, to `peer`.
-    pub(super) fn new_request(&mut self, method: &str, peer: &str, call_id: &str, from_tag: &str, cseq: u32) -> Draft {
+    pub(super) fn new_request(
+        &mut self,
+        method: &str,
+        peer: &str,
+        call_id: &str,
+        from_tag: &str,
+        cseq: u32,
+    ) -> Draft {
         let uri = self.uri();
         let contact = self.contact();
         let via = self.wire.new_via();
@@ -102,7 +110,12 @@ impl UaCore {
     }
 
     /// Sends a request and returns its transaction.
-    pub(super) fn send(&mut self, action: &'static str, draft: &Draft, fallback: SocketAddr) -> Result<(TxId, Message), ActError> {
+    pub(super) fn send(
+        &mut self,
+        action: &'static str,
+        draft: &Draft,
+        fallback: SocketAddr,
+    ) -> Result<(TxId, Message), ActError> {
         let msg = parse_message(&draft.to_bytes());
         let to = destination(&msg).unwrap_or(fallback);
         let tx = self
@@ -120,8 +133,17 @@ impl UaCore {
         require_100rel: bool,
         session_expires: Option<u32>,
     ) -> Result<(), ActError> {
-        let addr = uri_addr(peer).ok_or_else(|| err("call", format!("`{peer}` is not a sip: URI with an IP address")))?;
-        let call_id = format!("{}@{}", self.wire.token(), crate::engine::target::uri_host(self.wire.local().ip()));
+        let addr = uri_addr(peer).ok_or_else(|| {
+            err(
+                "call",
+                format!("`{peer}` is not a sip: URI with an IP address"),
+            )
+        })?;
+        let call_id = format!(
+            "{}@{}",
+            self.wire.token(),
+            crate::engine::target::uri_host(self.wire.local().ip())
+        );
         let tag = self.wire.token();
         let mut d = self.new_request("INVITE", peer, &call_id, &tag, 1);
         if require_100rel {
@@ -152,14 +174,27 @@ impl UaCore {
     }
 
     /// A re-INVITE in call `i` (RFC 3261 §14.1).
-    pub(super) fn reinvite(&mut self, _now: Instant, i: usize, purpose: Purpose, body: Option<Vec<u8>>) -> Result<(), ActError> {
+    pub(super) fn reinvite(
+        &mut self,
+        _now: Instant,
+        i: usize,
+        purpose: Purpose,
+        body: Option<Vec<u8>>,
+    ) -> Result<(), ActError> {
         if self.calls[i].calling.is_some() || self.calls[i].answering.is_some() {
             // RFC 3261 §14.1: no re-INVITE while another INVITE transaction is in progress.
-            return Err(err("re-INVITE", "an INVITE transaction of the call is in progress"));
+            return Err(err(
+                "re-INVITE",
+                "an INVITE transaction of the call is in progress",
+            ));
         }
         let via = self.wire.new_via();
-        let dialog = self.calls[i].dialog.as_mut().ok_or_else(|| err("re-INVITE", "no dialog"))?;
-        let mut d = compose::in_dialog_request(dialog, "INVITE", &via).map_err(|e| err("re-INVITE", e.to_string()))?;
+        let dialog = self.calls[i]
+            .dialog
+            .as_mut()
+            .ok_or_else(|| err("re-INVITE", "no dialog"))?;
+        let mut d = compose::in_dialog_request(dialog, "INVITE", &via)
+            .map_err(|e| err("re-INVITE", e.to_string()))?;
         d.push("Allow", ALLOW);
         d.push("Supported", SUPPORTED);
         if let Some(b) = &body {
@@ -187,7 +222,10 @@ impl UaCore {
             .iter()
             .rposition(|c| c.peer == key && !c.ended)
             .ok_or_else(|| err("hangup", format!("no call with {peer}")))?;
-        if self.calls[i].side == Side::Uas && self.calls[i].answering.is_some() && !self.calls[i].established {
+        if self.calls[i].side == Side::Uas
+            && self.calls[i].answering.is_some()
+            && !self.calls[i].established
+        {
             // Rejecting a call that rings: 603 Decline (RFC 3261 §21.6.2).
             self.finish_invite(now, i, 603);
             return Ok(());
@@ -198,7 +236,8 @@ impl UaCore {
             let Some(c) = self.calls[i].calling.as_ref() else {
                 return Err(err("hangup", "the call is neither ringing nor established"));
             };
-            let cancel = cancel_for(&c.request).ok_or_else(|| err("hangup", "cannot build the CANCEL"))?;
+            let cancel =
+                cancel_for(&c.request).ok_or_else(|| err("hangup", "cannot build the CANCEL"))?;
             let draft = Draft::from_message(&parse_message(&cancel.build()));
             let fallback = self.calls[i].remote_addr;
             self.send("hangup", &draft, fallback)?;
@@ -208,13 +247,19 @@ impl UaCore {
     }
 
     /// BYE in call `i` (RFC 3261 §15.1.1).
-    pub(super) fn bye(&mut self, _now: Instant, i: usize) -> Result<(), ActError> {
+    pub(super) fn bye(&mut self, now: Instant, i: usize) -> Result<(), ActError> {
         let via = self.wire.new_via();
-        let dialog = self.calls[i].dialog.as_mut().ok_or_else(|| err("hangup", "no dialog"))?;
-        let d = compose::in_dialog_request(dialog, "BYE", &via).map_err(|e| err("hangup", e.to_string()))?;
+        let dialog = self.calls[i]
+            .dialog
+            .as_mut()
+            .ok_or_else(|| err("hangup", "no dialog"))?;
+        let d = compose::in_dialog_request(dialog, "BYE", &via)
+            .map_err(|e| err("hangup", e.to_string()))?;
         let fallback = self.calls[i].remote_addr;
         self.send("hangup", &d, fallback)?;
         self.calls[i].ended = true;
+        // Dialog subscriptions hear of it (notify.rs).
+        self.on_call_ended(now, i);
         Ok(())
     }
 
@@ -228,7 +273,8 @@ impl UaCore {
         if let Some(i) = in_call {
             let via = self.wire.new_via();
             let dialog = self.calls[i].dialog.as_mut().expect("checked");
-            let mut d = compose::in_dialog_request(dialog, method, &via).map_err(|e| err("request", e.to_string()))?;
+            let mut d = compose::in_dialog_request(dialog, method, &via)
+                .map_err(|e| err("request", e.to_string()))?;
             if method == "MESSAGE" || method == "INFO" {
                 d.set_body("text/plain", b"siptest".to_vec());
             }
@@ -236,8 +282,17 @@ impl UaCore {
             self.send("request", &d, fallback)?;
             return Ok(());
         }
-        let addr = uri_addr(peer).ok_or_else(|| err("request", format!("`{peer}` is not a sip: URI with an IP address")))?;
-        let call_id = format!("{}@{}", self.wire.token(), crate::engine::target::uri_host(self.wire.local().ip()));
+        let addr = uri_addr(peer).ok_or_else(|| {
+            err(
+                "request",
+                format!("`{peer}` is not a sip: URI with an IP address"),
+            )
+        })?;
+        let call_id = format!(
+            "{}@{}",
+            self.wire.token(),
+            crate::engine::target::uri_host(self.wire.local().ip())
+        );
         let tag = self.wire.token();
         let mut d = self.new_request(method, peer, &call_id, &tag, 1);
         if method == "MESSAGE" {
@@ -275,9 +330,13 @@ impl UaCore {
             self.ack_2xx(i, &msg);
             let calling = self.calls[i].calling.take();
             self.calls[i].established = true;
-            if calling.is_some_and(|c| c.purpose == Purpose::Initial) && self.calls[i].ended {
+            let initial = calling.is_some_and(|c| c.purpose == Purpose::Initial);
+            if initial && self.calls[i].ended {
                 // Hung up while ringing and the 200 crossed the CANCEL: end it (§15.1.1).
                 let _ = self.bye(now, i);
+            } else if initial {
+                // Transfers, Replaces and dialog subscriptions hear of the answer (notify.rs).
+                self.on_call_answered(now, i);
             }
             return;
         }
@@ -289,6 +348,8 @@ impl UaCore {
             }
             if calling.is_some_and(|c| c.purpose == Purpose::Initial) {
                 self.calls[i].ended = true;
+                // A transfer's outcome, dialog subscriptions (notify.rs).
+                self.on_call_failed(now, i, status);
             }
         }
     }
@@ -352,7 +413,8 @@ impl UaCore {
     }
 
     /// Timer B/F or a transport error ended one of our transactions.
-    pub(super) fn on_transaction_failed(&mut self, _now: Instant, tx: TxId) {
+    pub(super) fn on_transaction_failed(&mut self, now: Instant, tx: TxId) {
+        self.on_registration_failed(tx);
         if let Some(i) = self
             .calls
             .iter()
@@ -361,6 +423,8 @@ impl UaCore {
             let calling = self.calls[i].calling.take();
             if calling.is_some_and(|c| c.purpose == Purpose::Initial) {
                 self.calls[i].ended = true;
+                // Timer B: a transfer's outcome is 408 (notify.rs).
+                self.on_call_failed(now, i, 408);
             }
         }
     }

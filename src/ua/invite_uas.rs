@@ -12,12 +12,11 @@ use crate::scenario::SdpParams;
 use crate::sdp::{Direction, Sdp};
 use crate::sip::message::Message;
 use crate::sip::HeaderName;
-use crate::trace::Transport;
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// What the UA makes of an offer.
-enum OfferOutcome {
+pub(super) enum OfferOutcome {
     /// The answer to send.
     Answer(Vec<u8>),
     /// 488 Not Acceptable Here (RFC 3261 §13.3.1.3).
@@ -27,6 +26,10 @@ enum OfferOutcome {
 impl UaCore {
     /// An INVITE outside any dialog: a new call, answered by the plan for its peer.
     pub(super) fn on_invite(&mut self, now: Instant, rx: Rx) {
+        // RFC 3891 §3: an INVITE with Replaces must name a dialog it may replace (refer.rs).
+        if !self.check_replaces(now, &rx) {
+            return;
+        }
         let peer = Self::peer_of(&rx.msg);
         let plan = self
             .answer_plans
@@ -82,7 +85,7 @@ impl UaCore {
     }
 
     /// The answer to an offer (RFC 3264 §6), or a rejection.
-    fn answer_offer(&mut self, offer: &Sdp) -> OfferOutcome {
+    pub(super) fn answer_offer(&mut self, offer: &Sdp) -> OfferOutcome {
         let codecs: Vec<String> = offer
             .media
             .iter()
@@ -102,7 +105,12 @@ impl UaCore {
             return OfferOutcome::Reject;
         }
         let mut params = SdpParams {
-            codecs: vec!["PCMU".into(), "PCMA".into(), "G722".into(), "telephone-event".into()],
+            codecs: vec![
+                "PCMU".into(),
+                "PCMA".into(),
+                "G722".into(),
+                "telephone-event".into(),
+            ],
             ..SdpParams::default()
         };
         let held = offer
@@ -254,12 +262,22 @@ impl UaCore {
         self.calls[i].established = true;
         let number = a.request.cseq().map_or(0, |c| c.number);
         self.start_2xx_retransmission(now, i, a.tx, sent, number);
+        // Transfers, Replaces and dialog subscriptions hear of the answer (notify.rs).
+        self.on_call_answered(now, i);
     }
 
-    /// RFC 3261 §13.3.1.4: over UDP, the 2xx is retransmitted at T1, doubling up to T2,
-    /// until the ACK comes or 64*T1 passed. Quirk `no-2xx-retransmission`: never.
-    fn start_2xx_retransmission(&mut self, now: Instant, i: usize, tx: crate::net::TxId, ok: Message, number: u32) {
-        if self.wire.transport() != Transport::Udp || self.quirk(Quirk::No2xxRetransmission) {
+    /// RFC 3261 §13.3.1.4: the 2xx is retransmitted at T1, doubling up to T2, until the ACK
+    /// comes or 64*T1 passed, "even if the transport at the UAS is reliable" (UDP hops may
+    /// follow). Quirk `no-2xx-retransmission`: never.
+    fn start_2xx_retransmission(
+        &mut self,
+        now: Instant,
+        i: usize,
+        tx: crate::net::TxId,
+        ok: Message,
+        number: u32,
+    ) {
+        if self.quirk(Quirk::No2xxRetransmission) {
             return;
         }
         let t1 = self.cfg.t1;
@@ -297,7 +315,8 @@ impl UaCore {
             }
             // RFC 3262 §3 and RFC 3261 §13.3.1.4: the interval doubles up to T2.
             r.interval = (r.interval * 2).min(t2);
-            r.next = now + r.interval;
+            // Woken at 64*T1 at the latest, to give up on time (RFC 3262 §3).
+            r.next = (now + r.interval).min(r.until);
             true
         });
         if gave_up_prack {
@@ -307,7 +326,11 @@ impl UaCore {
             }
             self.finish_invite(now, i, 504);
         }
-        if let Some(next) = self.calls.get(i).and_then(|c| c.retransmissions.iter().map(|r| r.next).min()) {
+        if let Some(next) = self
+            .calls
+            .get(i)
+            .and_then(|c| c.retransmissions.iter().map(|r| r.next).min())
+        {
             self.schedule(next, Timer::Retransmit { call: id });
         }
         self.sweep();
@@ -315,7 +338,10 @@ impl UaCore {
 
     /// A re-INVITE (RFC 3261 §14.2): hold, unhold, a session refresh.
     pub(super) fn on_reinvite(&mut self, now: Instant, i: usize, rx: Rx) {
-        if self.quirk(Quirk::ReInvite491) || self.calls[i].calling.is_some() || self.calls[i].answering.is_some() {
+        if self.quirk(Quirk::ReInvite491)
+            || self.calls[i].calling.is_some()
+            || self.calls[i].answering.is_some()
+        {
             // RFC 3261 §14.2: a re-INVITE while one of ours is pending gets 491 (glare). The
             // quirk answers every re-INVITE so.
             let reply = Reply::default();
@@ -330,7 +356,10 @@ impl UaCore {
                 return;
             }
             // No offer: ours goes in the 2xx, sendrecv (an unhold), answered in the ACK.
-            None => Some(sdp_gen::unhold(&self.next_sdp(), self.calls[i].local_sdp.as_deref())),
+            None => Some(sdp_gen::unhold(
+                &self.next_sdp(),
+                self.calls[i].local_sdp.as_deref(),
+            )),
             Some(o) => match self.answer_offer(&o) {
                 OfferOutcome::Answer(a) => Some(a),
                 OfferOutcome::Reject => {
@@ -398,13 +427,21 @@ impl UaCore {
             .unwrap_or(1800);
         // RFC 4028 §9: the UAS chooses the refresher when the UAC did not; the UAC refreshes
         // if it supports timer.
-        let uac_supports = option_tags(req, HeaderName::Supported).iter().any(|t| t == "timer");
+        let uac_supports = option_tags(req, HeaderName::Supported)
+            .iter()
+            .any(|t| t == "timer");
         let refresher = se
             .split(';')
             .skip(1)
             .find_map(|p| p.trim().strip_prefix("refresher="))
             .map(str::to_string)
-            .unwrap_or_else(|| if uac_supports { "uac".into() } else { "uas".into() });
+            .unwrap_or_else(|| {
+                if uac_supports {
+                    "uac".into()
+                } else {
+                    "uas".into()
+                }
+            });
         let mut h = vec![(
             "Session-Expires".to_string(),
             format!("{interval};refresher={refresher}"),
@@ -429,12 +466,35 @@ pub fn persona_plan(invite: &Message) -> Option<super::AnswerPlan> {
         .map(|(u, _)| u.to_ascii_lowercase())?;
     let base = super::AnswerPlan::default();
     Some(match user.as_str() {
-        "busy" => super::AnswerPlan { provisional: vec![], status: Some(486), ..base },
-        "decline" => super::AnswerPlan { provisional: vec![180], status: Some(603), ..base },
-        "ring" => super::AnswerPlan { status: None, ..base },
-        "early" => super::AnswerPlan { provisional: vec![183], early_media: true, ring_ms: 200, ..base },
-        "noanswer" => super::AnswerPlan { provisional: vec![], status: None, ..base },
-        "prack" => super::AnswerPlan { reliable: true, ..base },
+        "busy" => super::AnswerPlan {
+            provisional: vec![],
+            status: Some(486),
+            ..base
+        },
+        "decline" => super::AnswerPlan {
+            provisional: vec![180],
+            status: Some(603),
+            ..base
+        },
+        "ring" => super::AnswerPlan {
+            status: None,
+            ..base
+        },
+        "early" => super::AnswerPlan {
+            provisional: vec![183],
+            early_media: true,
+            ring_ms: 200,
+            ..base
+        },
+        "noanswer" => super::AnswerPlan {
+            provisional: vec![],
+            status: None,
+            ..base
+        },
+        "prack" => super::AnswerPlan {
+            reliable: true,
+            ..base
+        },
         _ => return None,
     })
 }

@@ -11,19 +11,33 @@
 
 pub mod action;
 mod call;
+mod digest_server;
 mod dispatch;
 mod glare;
 mod invite_uac;
 mod invite_uas;
+mod notify;
 mod prack;
+mod proxy;
 pub mod quirk;
 mod refer;
 mod register;
+mod register_client;
 mod respond;
 pub mod shell;
 mod subscribe;
 #[cfg(test)]
+pub(super) mod test_wire;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_events;
+#[cfg(test)]
+mod tests_prack;
+#[cfg(test)]
+mod tests_proxy;
+#[cfg(test)]
+mod tests_register;
 
 pub use action::{ActError, Action, AnswerPlan, HoldHow, RespondPlan};
 pub use quirk::{parse_quirk_list, Quirk, QuirkInfo, Quirks, UnknownQuirk};
@@ -67,6 +81,9 @@ pub struct UaConfig {
     /// §22.4).
     pub realm: String,
     pub password: String,
+    /// How long a registrar nonce stays fresh; a correct response with an older nonce gets
+    /// 401 with `stale=true` (RFC 7616 §3.3).
+    pub nonce_lifetime: Duration,
 }
 
 impl Default for UaConfig {
@@ -79,6 +96,7 @@ impl Default for UaConfig {
             answer: AnswerPlan::default(),
             realm: "siptest".into(),
             password: "siptest".into(),
+            nonce_lifetime: Duration::from_secs(30),
         }
     }
 }
@@ -105,6 +123,16 @@ enum Timer {
         request: Message,
         from: SocketAddr,
     },
+    /// Retry call `call`'s re-INVITE that met a 491 (RFC 3261 §14.1).
+    GlareRetry {
+        call: u64,
+        purpose: call::Purpose,
+        sdp: Option<Vec<u8>>,
+    },
+    /// Refresh registration `reg` before it expires (RFC 3261 §10.2.4).
+    RegisterRefresh { reg: u64 },
+    /// Subscription `sub` we serve may have expired (RFC 6665 §4.2.2).
+    SubscriptionExpiry { sub: u64 },
 }
 
 /// A request as it reached the UA.
@@ -128,6 +156,18 @@ pub struct UaCore {
     /// Non-INVITE plans per (peer, method).
     respond_plans: HashMap<(String, String), RespondPlan>,
     sdp: SdpContext,
+    /// The registrar: digest nonces and bindings (RFC 3261 §10.3).
+    registrar: register::Registrar,
+    /// Our registrations as a client (RFC 3261 §10.2).
+    registrations: Vec<register_client::Registration>,
+    /// Reliable provisional state (RFC 3262) beyond what `Call` keeps.
+    prack: prack::PrackState,
+    /// The response contexts of the proxy mode (RFC 3261 §16).
+    proxy: proxy::Proxy,
+    /// Random numbers: RSeq starts, nonces, cnonces, glare delays.
+    rng: crate::net::Pcg32,
+    /// Subscriptions (RFC 6665) and transfers (RFC 3515) in progress.
+    events: notify::Events,
     /// Problems the UA noticed in what it received (kept for its log).
     pub notes: Vec<String>,
 }
@@ -136,7 +176,20 @@ impl UaCore {
     pub fn new(cfg: UaConfig, wire: Arc<dyn Wire>) -> UaCore {
         let local = wire.local();
         let session_id = u64::from(local.port()) * 1000 + 7;
+        let seed = {
+            use std::hash::{BuildHasher, Hasher};
+            // RandomState is keyed randomly per process: a seed no run can predict.
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u16(local.port());
+            h.finish()
+        };
         UaCore {
+            registrar: register::Registrar::new(&cfg),
+            registrations: Vec::new(),
+            prack: prack::PrackState::default(),
+            proxy: proxy::Proxy::default(),
+            rng: crate::net::Pcg32::new(seed),
+            events: notify::Events::default(),
             cfg,
             sdp: SdpContext {
                 address: local.ip(),
@@ -179,6 +232,11 @@ impl UaCore {
 
     /// An event of the UA's endpoint, at `now`.
     pub fn on_event(&mut self, now: Instant, ev: EndpointEvent) {
+        // RFC 3261 §16: requests for other hosts, and the responses and timeouts of the
+        // transactions that forward them, go to the proxy mode.
+        let Some(ev) = self.proxy_filter(now, ev) else {
+            return;
+        };
         match ev {
             EndpointEvent::Request { tx, msg, from } => {
                 let method = msg.method().map(|m| m.into_owned()).unwrap_or_default();
@@ -269,6 +327,9 @@ impl UaCore {
                     self.respond_raw(&rx, 408, None);
                 }
             }
+            Timer::GlareRetry { call, purpose, sdp } => self.glare_retry(now, call, purpose, sdp),
+            Timer::RegisterRefresh { reg } => self.refresh_registration(now, reg),
+            Timer::SubscriptionExpiry { sub } => self.on_subscription_expiry(now, sub),
         }
     }
 

@@ -67,6 +67,8 @@ quirks! {
         "answers with its own CSeq number instead of the request's";
     ToTagChanges => "to-tag-changes", Transaction, "tx.response.to-tag-changed", "RFC 3261 §12.1.1",
         "uses one To tag in provisional responses and another in the 2xx";
+    ForwardsLateResponses => "forwards-late-responses", Transaction, "tx.rfc4320.late-response-forwarded", "RFC 4320 §4.2",
+        "as a proxy, forwards a response to a non-INVITE that arrives after its transaction ended";
     // --- sequence level ---
     HoldAnsweredSendrecv => "hold-answered-sendrecv", Sequence, "seq.hold.answer-direction", "RFC 3264 §6.1",
         "answers a sendonly or inactive hold offer with sendrecv";

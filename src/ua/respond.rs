@@ -72,13 +72,21 @@ impl UaCore {
         }
         if self.quirk(Quirk::WrongViaBranch) {
             // Quirk: the top Via's branch is not the request's (RFC 3261 §8.2.6.2).
-            if let Some((_, via)) = d.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case("via") || n == "v") {
+            if let Some((_, via)) = d
+                .headers
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case("via") || n == "v")
+            {
                 *via = via.replacen("branch=", "branch=z9hG4bKq", 1);
             }
         }
         if self.quirk(Quirk::CseqNotCopied) {
             // Quirk: the UA's own CSeq number (RFC 3261 §8.2.6.2 says copy it).
-            if let Some((_, cseq)) = d.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case("cseq")) {
+            if let Some((_, cseq)) = d
+                .headers
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case("cseq"))
+            {
                 if let Some((num, method)) = cseq.split_once(' ') {
                     let n: u64 = num.trim().parse().unwrap_or(0);
                     *cseq = format!("{} {}", n + 1000, method.trim());

@@ -79,6 +79,11 @@ async fn run(mut core: UaCore, endpoint: Arc<Endpoint>, mut commands: mpsc::Rece
                 }
             },
         }
+        // What already arrived goes first: after a stall, an ACK that came before an
+        // overdue retransmission timer must stop that retransmission (RFC 3261 §13.3.1.4).
+        while let Some(ev) = endpoint.try_recv() {
+            core.on_event(Instant::now(), ev);
+        }
         core.handle_timeout(Instant::now());
     }
 }
@@ -143,7 +148,9 @@ impl UaHandle {
                             continue;
                         }
                         let answer = match serde_json::from_str::<Action>(&line) {
-                            Err(e) => serde_json::json!({"ok": false, "error": format!("bad action: {e}")}),
+                            Err(e) => {
+                                serde_json::json!({"ok": false, "error": format!("bad action: {e}")})
+                            }
                             Ok(a) => match ua.act(a).await {
                                 Ok(()) => serde_json::json!({"ok": true}),
                                 Err(e) => serde_json::json!({"ok": false, "error": e.to_string()}),

@@ -8,6 +8,7 @@ use super::{
     is, is_name, list_ok, param_value, port_at, quoted_end, run, skip_ws, HOST, PARAM, PASSWORD,
     TOKEN, USER, WS,
 };
+use std::ops::Range;
 
 /// A whole From or To value (RFC 3261 §20.20, §20.39): exactly one clean address. Returns
 /// whether its first `tag` parameter has a value (RFC 3261 §19.3).
@@ -15,6 +16,32 @@ use super::{
 pub fn from_to(v: &[u8]) -> Option<bool> {
     let (e, tag) = name_addr(v, 0)?;
     (e == v.len()).then_some(tag)
+}
+
+/// What dialogs and the checker read of a From or To value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FromTo<'a> {
+    /// The URI, without `<>`: the typed parse's `uri.raw`.
+    pub uri: &'a [u8],
+    /// The value of the first `tag` parameter as written (a quoted value keeps its quotes);
+    /// `None` when there is no `tag` or one without a value (`NameAddr::tag` is the same).
+    pub tag: Option<&'a [u8]>,
+}
+
+/// The URI and tag of a whole From or To value that [`from_to`] finds clean; `None` when the
+/// value is not certainly clean (ask the typed parser).
+#[inline(never)]
+pub fn from_to_parts(v: &[u8]) -> Option<FromTo<'_>> {
+    let lt = display_name(v, 0)?;
+    let gt = sip_uri(v, lt + 1)?;
+    if v.get(gt) != Some(&b'>') {
+        return None;
+    }
+    let (e, tag) = addr_params_tag(v, gt + 1)?;
+    (e == v.len()).then(|| FromTo {
+        uri: &v[lt + 1..gt],
+        tag: tag.flatten().map(|r| &v[r]),
+    })
 }
 
 /// A whole Contact value: `*` or a list of clean addresses (RFC 3261 §20.10).
@@ -56,6 +83,13 @@ fn display_name(v: &[u8], i: usize) -> Option<usize> {
 /// `*( SEMI generic-param )` after RAQUOT, generic-param = token [ EQUAL gen-value ] with a
 /// token or quoted-string value (RFC 3261 §25.1), SWS around `;` and `=`.
 fn addr_params(v: &[u8], j: usize) -> Option<(usize, bool)> {
+    let (e, tag) = addr_params_tag(v, j)?;
+    Some((e, matches!(tag, Some(Some(_)))))
+}
+
+/// [`addr_params`], returning where the first `tag` parameter's value is: `Some(None)` for a
+/// `tag` without a value.
+fn addr_params_tag(v: &[u8], j: usize) -> Option<(usize, Option<Option<Range<usize>>>)> {
     let mut i = skip_ws(v, j);
     let mut tag = None;
     while v.get(i) == Some(&b';') {
@@ -65,16 +99,19 @@ fn addr_params(v: &[u8], j: usize) -> Option<(usize, bool)> {
             return None;
         }
         let mut k = skip_ws(v, n);
-        let valued = v.get(k) == Some(&b'=');
-        if valued {
-            k = skip_ws(v, param_value(v, skip_ws(v, k + 1), TOKEN)?);
+        let mut value = None;
+        if v.get(k) == Some(&b'=') {
+            let v0 = skip_ws(v, k + 1);
+            let v1 = param_value(v, v0, TOKEN)?;
+            value = Some(v0..v1);
+            k = skip_ws(v, v1);
         }
         if tag.is_none() && is_name(&v[n0..n], b"tag") {
-            tag = Some(valued);
+            tag = Some(value);
         }
         i = k;
     }
-    Some((i, tag == Some(true)))
+    Some((i, tag))
 }
 
 /// A sip or sips URI without headers that `uri::parse_uri` accepts and that is the whole of

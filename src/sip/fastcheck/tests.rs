@@ -24,6 +24,12 @@ const METHODS: &[Option<&str>] = &[None, Some("INVITE"), Some("ACK"), Some("REGI
 /// Checks the promise for one header value under every context; returns whether the fast path
 /// accepted it under some context.
 fn assert_sound(name: HeaderName, v: &[u8]) -> bool {
+    if matches!(name, HeaderName::From | HeaderName::To) {
+        assert_tag_agrees(v);
+    }
+    if name == HeaderName::Via {
+        assert_top_via_agrees(v);
+    }
     let mut accepted = false;
     for m in METHODS {
         if !header_clean(name, v, m.map(str::as_bytes)) {
@@ -41,6 +47,65 @@ fn assert_sound(name: HeaderName, v: &[u8]) -> bool {
         }
     }
     accepted
+}
+
+/// Whenever `from_to_parts` answers, the typed parse succeeds with the same URI and tag.
+fn assert_tag_agrees(v: &[u8]) {
+    let Some(fast) = from_to_parts(v) else {
+        return;
+    };
+    let text = std::str::from_utf8(v).expect("a clean value is ASCII");
+    let tag = fast
+        .tag
+        .map(|t| lex::unquote(std::str::from_utf8(t).unwrap()).into_owned());
+    let uri = std::str::from_utf8(fast.uri).unwrap().to_string();
+    let typed = crate::sip::addr::parse_from_to(text)
+        .ok()
+        .map(|a| (a.uri.raw.clone(), a.tag()));
+    assert_eq!(
+        typed,
+        Some((uri, tag)),
+        "from_to_parts on `{}`",
+        text.escape_debug()
+    );
+}
+
+/// Whenever `top_via` answers, the typed parse of the first via-parm succeeds with the same
+/// sent-by and branch.
+fn assert_top_via_agrees(v: &[u8]) {
+    let Some(fast) = top_via(v) else {
+        return;
+    };
+    // Only the first via-parm is clean: what follows the comma may be anything.
+    let text = String::from_utf8_lossy(v);
+    let typed = crate::sip::headers::parse_via_list(&text)
+        .into_iter()
+        .next();
+    let Some(Ok(typed)) = typed else {
+        panic!(
+            "top_via accepted `{}` but the typed parser did not",
+            text.escape_debug()
+        );
+    };
+    let host = std::str::from_utf8(fast.host).unwrap();
+    assert_eq!(
+        crate::sip::host::parse_host(host, false).ok().as_ref(),
+        Some(&typed.sent_by_host),
+        "host of `{}`",
+        text.escape_debug()
+    );
+    assert_eq!(
+        fast.port,
+        typed.sent_by_port,
+        "port of `{}`",
+        text.escape_debug()
+    );
+    assert_eq!(
+        Some(std::str::from_utf8(fast.branch).unwrap()),
+        typed.branch(),
+        "branch of `{}`",
+        text.escape_debug()
+    );
 }
 
 /// The same for a Request-URI.
