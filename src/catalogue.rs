@@ -13,6 +13,7 @@ pub fn all_rules() -> Vec<&'static Rule> {
     v.extend_from_slice(crate::sip::validate_body::RULES);
     v.extend_from_slice(crate::sdp::RULES);
     v.extend(crate::check::rules());
+    v.extend_from_slice(crate::classify::rules::RULES);
     v
 }
 

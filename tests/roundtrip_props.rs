@@ -933,7 +933,7 @@ fn measure(
         tb.sort();
         let (s, b) = (ts[2], tb[2]);
         let ratio = b.as_secs_f64() / s.as_secs_f64().max(1e-9);
-        if best.map_or(true, |(_, _, r)| ratio < r) {
+        if best.is_none_or(|(_, _, r)| ratio < r) {
             best = Some((s, b, ratio));
         }
         if ratio < MAX_RATIO {
@@ -1156,7 +1156,7 @@ fn built_message() -> impl Strategy<Value = (Vec<u8>, String)> {
                 }
                 let with_sdp = sdp
                     && matches!(method, "INVITE" | "UPDATE" | "PRACK" | "ACK")
-                    && response.map_or(true, |(c, _)| c == 200);
+                    && response.is_none_or(|(c, _)| c == 200);
                 if with_sdp {
                     b = b.body("application/sdp", SDP);
                 }

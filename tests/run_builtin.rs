@@ -4,6 +4,7 @@
 //! digest authentication answers the UA's challenges.
 
 use siptest::engine::{run_batch, run_scenario, Batch, RunConfig, RunResult, TargetSpec, Verdict};
+use siptest::rule::Level;
 use siptest::scenario::{load_dir, load_str, Scenario};
 use siptest::trace::Transport;
 use siptest::ua::{shell, UaConfig};
@@ -230,10 +231,11 @@ async fn digest_authentication_answers_the_registrars_challenge() {
         panic!("{}", explain(&r))
     };
     assert!(f.expected.contains("SHA-256"), "{f:?}");
+    // The classifier names what the target did: a spec-level finding (RFC 8760 §2.4).
     assert!(
         r.findings
             .iter()
-            .any(|x| x.rule == "scenario.auth.challenge"),
+            .any(|x| x.rule == "spec.auth.algorithm" && x.level == Some(Level::Spec)),
         "{}",
         explain(&r)
     );

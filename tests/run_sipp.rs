@@ -255,24 +255,45 @@ fn a_wrong_expectation_fails_with_expected_and_actual() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // SIPp's 200 to the teardown's CANCEL has no To-tag: that transaction-level defect leads
+    // the verdict; the failing step's expected and actual are printed with it.
     assert!(stdout.contains("uac-expects-busy.yaml:11:5"), "{stdout}");
-    assert!(stdout.contains("expected: 486 at alice"), "{stdout}");
+    assert!(stdout.contains("tx.response.no-to-tag"), "{stdout}");
     assert!(
-        stdout.contains("actual:   180 Ringing (to INVITE, CSeq 1)"),
+        stdout.contains("180 Ringing (to INVITE, CSeq 1)"),
         "{stdout}"
     );
     let doc: Value =
         serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
     let run = &doc["runs"][0];
     assert_eq!(run["verdict"], "fail", "{run:#}");
-    assert_eq!(run["step"]["index"], 2);
     assert_eq!(run["step"]["line"], 11);
     assert_eq!(run["step"]["column"], 5);
-    assert_eq!(run["expected"], "486 at alice");
+    let step_finding = run["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["cause"] == "scenario.expect.mismatch")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(step_finding["expected"], "486 at alice", "{run:#}");
     assert!(
-        run["actual"].as_str().unwrap().starts_with("180 Ringing"),
+        step_finding["actual"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("180 Ringing"),
         "{run:#}"
     );
-    let finding = &run["findings"][0];
-    assert_eq!(finding["rule"], "scenario.expect.mismatch", "{run:#}");
+    // The step's failure is among the findings, classified (a message the flow did not
+    // expect: sequence level). The run's level leads with SIPp's own defect, its 200 to the
+    // CANCEL of the teardown has no To-tag (transaction level, RFC 3261 §8.2.6.2).
+    let findings = run["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["cause"] == "scenario.expect.mismatch" && f["level"] == "sequence"),
+        "{run:#}"
+    );
+    assert_eq!(run["level"], "transaction", "{run:#}");
+    assert_eq!(run["rule"], "tx.response.no-to-tag", "{run:#}");
 }

@@ -35,7 +35,7 @@ fn run(trace: &Trace, obs: &Observation, _tol: &Tolerances, out: &mut Vec<Findin
 /// retransmission, not an ACK that belongs to an INVITE transaction (ACK for a non-2xx).
 fn first_transmission(obs: &Observation, i: usize) -> bool {
     obs.tx(i)
-        .map_or(true, |t| t.request() == i && !t.acks.contains(&i))
+        .is_none_or(|t| t.request() == i && !t.acks.contains(&i))
 }
 
 /// A request as the CSeq rule sees it.
@@ -90,7 +90,7 @@ fn check_cseq(trace: &Trace, obs: &Observation, out: &mut Vec<Finding>) {
                 p.src == s.src
                     && p.call_id == s.call_id
                     && p.from_tag == s.from_tag
-                    && p.to_tag.as_ref().map_or(true, |t| t == tag)
+                    && p.to_tag.as_ref().is_none_or(|t| t == tag)
             })
             .max_by_key(|p| p.cseq);
         let Some(prev) = prev.filter(|p| p.cseq >= s.cseq) else {
@@ -147,7 +147,7 @@ fn dialog_sets(trace: &Trace, obs: &Observation) -> Vec<DialogSet> {
             let p = msg(trace, r);
             let Some(tag) = p.to_tag() else { continue };
             let is_2xx = p.status().is_some_and(|s| (200..300).contains(&s));
-            if tx.is_invite() && is_2xx && set.confirmed.as_ref().map_or(true, |(c, _)| r < *c) {
+            if tx.is_invite() && is_2xx && set.confirmed.as_ref().is_none_or(|(c, _)| r < *c) {
                 set.confirmed = Some((r, tag.clone()));
             }
             set.known.insert(tag);

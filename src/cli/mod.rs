@@ -2,8 +2,12 @@
 //! exit code (0: all good, 1: the input has problems, 2: usage or I/O error).
 
 mod capture;
+mod check;
+mod diff;
+mod import;
 mod lint;
 mod msg;
+pub mod report;
 mod rules;
 mod run;
 mod schema;
@@ -31,6 +35,13 @@ enum Command {
     Lint(lint::LintArgs),
     /// Summarise the SIP calls in a pcap/pcapng capture, or draw one call as a ladder.
     Capture(capture::CaptureArgs),
+    /// Judge a captured call against a scenario, as if the capture were a live run.
+    Check(check::CheckArgs),
+    /// Write a scenario replaying one side of a captured call.
+    Import(import::ImportArgs),
+    /// Compare two transcripts, results.json files or captures (aligned diff; exit 1 when
+    /// they differ beyond the tolerances).
+    Diff(diff::DiffArgs),
     /// Print the rule catalogue (every check siptest makes).
     Rules(rules::RulesArgs),
     /// Print the JSON Schema of the scenario format.
@@ -39,6 +50,9 @@ enum Command {
     Run(run::RunArgs),
     /// Run the built-in reference user agent standalone (or list its quirks).
     Ua(ua::UaArgs),
+    /// Merge result documents (results.json, one per shard) into the HTML matrix, JSON and
+    /// JUnit.
+    Report(report::ReportArgs),
 }
 
 /// Output format shared by the subcommands.
@@ -65,8 +79,12 @@ pub fn main() -> i32 {
         Command::Rules(a) => rules::run(&a),
         Command::Lint(a) => lint::run(&a),
         Command::Capture(a) => capture::run(&a),
+        Command::Check(a) => check::run(&a),
+        Command::Import(a) => import::run(&a),
+        Command::Diff(a) => diff::run(&a),
         Command::Schema(a) => schema::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Ua(a) => ua::run(&a),
+        Command::Report(a) => report::run(&a),
     }
 }

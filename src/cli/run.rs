@@ -12,12 +12,13 @@
 
 use super::{EXIT_FINDINGS, EXIT_USAGE};
 use crate::engine::batch::RunEvent;
-use crate::engine::report::{DocFormat, DocReporter};
+use crate::engine::report::{DocFormat, DocReporter, ResultsMeta};
 use crate::engine::report_files::ReportDir;
 use crate::engine::report_text::TextReporter;
 use crate::engine::targets::{load_targets_file, Device, NamedTarget};
 use crate::engine::{run_batch, Batch, Reporter, RunConfig, RunResult, TargetSpec, Verdict};
 use crate::net::parse_impair;
+use crate::report::model::{ScenarioRef, Shard};
 use crate::scenario::{load_dir, load_str_all, parse_duration, LoadError, Scenario};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
@@ -71,6 +72,19 @@ pub struct RunArgs {
     /// use any free port. Needed when the target calls an agent.
     #[arg(long = "agent-port", value_name = "AGENT=PORT")]
     agent_port: Vec<String>,
+    /// Write each passing run's transcript as its golden file (`<golden-dir>/<scenario>/<target>.txt`)
+    /// instead of comparing with it; a file equal within tolerance is left as it is.
+    #[arg(long)]
+    accept: bool,
+    /// Where golden transcripts are read from (and written with --accept); a run with a
+    /// golden that differs beyond the tolerances fails (docs/transcripts.md).
+    #[arg(long, value_name = "DIR", default_value = crate::transcript::golden::DEFAULT_DIR)]
+    golden_dir: PathBuf,
+    /// Run share K of N (1-based) of the (target, scenario) pairs: those whose index in plan
+    /// order (targets in file order, scenarios in path order) is K-1 modulo N. The shards'
+    /// results.json files merge with `siptest report` (docs/results.md).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -86,6 +100,8 @@ pub struct Plan {
     pub batches: Vec<TargetBatch>,
     pub format: RunFormat,
     pub report_dir: PathBuf,
+    /// Every target and scenario of the plan and the shard, for results.json.
+    pub meta: ResultsMeta,
 }
 
 /// The runs against one target.
@@ -256,9 +272,45 @@ pub fn resolve(args: &RunArgs) -> Result<Plan, ConfigError> {
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
+    // Transcripts serve the golden files only: none to compare with, none to write, none built.
+    let transcripts = args.accept
+        || scenarios.iter().any(|s| {
+            crate::transcript::golden::path_for(&args.golden_dir, &s.name.value, "-")
+                .parent()
+                .is_some_and(Path::is_dir)
+        });
+    // The report's ladder diagrams name the parties after the transcript (agents, `target`);
+    // a run played once builds it anyway. Repeated load runs (`--repeat`) skip it.
+    let transcripts = transcripts || args.repeat <= 1;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let mut meta = ResultsMeta {
+        targets: Vec::new(),
+        scenarios: scenarios
+            .iter()
+            .map(|s| ScenarioRef {
+                name: s.name.value.clone(),
+                source: s.source.clone(),
+            })
+            .collect(),
+        shard,
+    };
     let mut batches = Vec::new();
-    for (named, spec) in targets {
+    for (t, (named, spec)) in targets.into_iter().enumerate() {
         let mut config = options(args, spec)?;
+        meta.targets.push(match &named {
+            Some(n) => n.name.value.clone(),
+            None => config.target.to_string(),
+        });
+        config.transcripts = transcripts;
+        let scenarios = match shard {
+            None => scenarios.clone(),
+            Some(sh) => scenarios
+                .iter()
+                .enumerate()
+                .filter(|(s, _)| in_shard(t * scenarios.len() + s, sh))
+                .map(|(_, sc)| sc.clone())
+                .collect(),
+        };
         // The target's T1 unless --t1 says otherwise.
         if config.t1.is_none() {
             config.t1 = named.as_ref().and_then(|t| t.t1);
@@ -278,7 +330,31 @@ pub fn resolve(args: &RunArgs) -> Result<Plan, ConfigError> {
         batches,
         format: args.format,
         report_dir: args.report_dir.clone(),
+        meta,
     })
+}
+
+/// `K/N` with 1 <= K <= N.
+fn parse_shard(s: &str) -> Result<Shard, ConfigError> {
+    let parsed = s
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((index, count)) if index >= 1 && index <= count => Ok(Shard { index, count }),
+        _ => Err(
+            format!("--shard `{s}`: expected K/N with 1 <= K <= N, e.g. 2/4")
+                .to_string()
+                .into(),
+        ),
+    }
+}
+
+/// Whether the pair at `index` (in plan order: target by target, scenario by scenario)
+/// belongs to the shard. Index modulo count spreads every target's scenarios evenly over the
+/// shards, and depends only on the targets file and the scenario paths, so every job of a CI
+/// matrix computes the same split.
+pub fn in_shard(index: usize, shard: Shard) -> bool {
+    index % shard.count as usize == (shard.index - 1) as usize
 }
 
 /// The reporters of a run: the progress line first (it clears itself before the others
@@ -290,13 +366,17 @@ fn reporters(plan: &Plan) -> Vec<Box<dyn Reporter>> {
     }
     let repeated = plan.batches.iter().any(|b| b.batch.repeat > 1);
     out.push(Box::new(
-        ReportDir::new(&plan.report_dir).merge_passing(repeated),
+        ReportDir::new(&plan.report_dir)
+            .merge_passing(repeated)
+            .with_meta(plan.meta.clone()),
     ));
     // Buffered: stdout alone writes each line of a document with its own system call.
     let stdout = || io::BufWriter::with_capacity(1 << 16, io::stdout());
     out.push(match plan.format {
         RunFormat::Text => Box::new(TextReporter::stdout()),
-        RunFormat::Json => Box::new(DocReporter::new(DocFormat::Json, stdout())),
+        RunFormat::Json => {
+            Box::new(DocReporter::new(DocFormat::Json, stdout()).with_meta(plan.meta.clone()))
+        }
         RunFormat::Junit => Box::new(DocReporter::new(DocFormat::Junit, stdout())),
     });
     out
@@ -312,19 +392,29 @@ pub fn run(args: &RunArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let mut builder = if std::env::var_os("SIPTEST_CT").is_some() {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-    };
-    let runtime = match builder.enable_all().build() {
+    // One thread: a run is a handful of messages between an endpoint's driver task and the
+    // run's task, and handing each over between worker threads cost more than the work
+    // (`ci/bench-calls.sh`: 25-35% less CPU per call than the multi-threaded runtime). The
+    // report files are written on a thread of their own.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("siptest run: cannot start the runtime: {e}");
             return EXIT_USAGE;
         }
     };
-    let mut reps = reporters(&plan);
+    // The golden stage sees each run first and hands the judged result to the reporters.
+    let golden_failed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut reps: Vec<Box<dyn Reporter>> =
+        vec![Box::new(crate::transcript::stage::GoldenStage::new(
+            reporters(&plan),
+            &args.golden_dir,
+            args.accept,
+            golden_failed.clone(),
+        ))];
     let results = if plan.batches.iter().all(|b| b.named.is_none()) {
         let batch = plan.batches.into_iter().next().map(|b| b.batch);
         match batch {
@@ -337,7 +427,8 @@ pub fn run(args: &RunArgs) -> i32 {
         reps = std::mem::take(&mut *lock(&shared));
         results
     };
-    let mut code = if results.iter().all(|r| r.verdict.is_pass()) {
+    let golden_failed = golden_failed.load(std::sync::atomic::Ordering::Relaxed);
+    let mut code = if golden_failed == 0 && results.iter().all(|r| r.verdict.is_pass()) {
         0
     } else {
         EXIT_FINDINGS
@@ -399,6 +490,10 @@ fn run_named(
     let mut all = Vec::with_capacity(total);
     for TargetBatch { named, batch } in batches {
         let Some(target) = named else { continue };
+        // A shard may hold none of this target's pairs: its device is not started.
+        if batch.scenarios.is_empty() {
+            continue;
+        }
         let name = target.name.value.clone();
         let log = report_dir.join(format!("target-{name}.log"));
         let mut device = None;

@@ -18,6 +18,14 @@ pub struct UaArgs {
     /// Switch on a quirk (repeatable, or several joined with `,`); see --list-quirks.
     #[arg(long = "quirk", value_name = "NAME")]
     quirks: Vec<String>,
+    /// Switch on a legal variation (repeatable, or several joined with `,`): no-100,
+    /// 183-for-180, two-180, compact-headers, mixed-case-headers, unknown-headers,
+    /// delayed-bye-100, record-route (docs/ua.md).
+    #[arg(long = "variation", value_name = "NAME")]
+    variations: Vec<String>,
+    /// Print the legal variations and exit.
+    #[arg(long)]
+    list_variations: bool,
     /// Print the quirk catalogue and exit.
     #[arg(long)]
     list_quirks: bool,
@@ -45,6 +53,9 @@ pub fn run(args: &UaArgs) -> i32 {
     if args.list_quirks {
         return list_quirks(args.format);
     }
+    if args.list_variations {
+        return list_variations(args.format);
+    }
     let (transport, bind) = match parse_listen(&args.listen) {
         Ok(x) => x,
         Err(e) => {
@@ -62,6 +73,16 @@ pub fn run(args: &UaArgs) -> i32 {
             }
         }
     }
+    let mut variations = Vec::new();
+    for v in &args.variations {
+        match crate::ua::parse_variation_list(v) {
+            Ok(list) => variations.extend(list),
+            Err(e) => {
+                eprintln!("siptest ua: --variation: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
     if args.t1 == 0 {
         eprintln!("siptest ua: --t1 must be greater than 0");
         return EXIT_USAGE;
@@ -70,6 +91,7 @@ pub fn run(args: &UaArgs) -> i32 {
     let cfg = UaConfig {
         user: args.user.clone(),
         quirks: Quirks::new(quirks),
+        variations: crate::ua::Variations::new(variations),
         t1,
         t2: t1 * 8,
         password: args.password.clone(),
@@ -167,6 +189,28 @@ fn list_quirks(format: Format) -> i32 {
                     "{:<28} {:<11} {:<36} {:<18} {}",
                     q.name, q.level, q.rule, q.rfc, q.summary
                 );
+            }
+        }
+    }
+    0
+}
+
+fn list_variations(format: Format) -> i32 {
+    let infos: Vec<crate::ua::VariationInfo> = crate::ua::Variation::ALL
+        .iter()
+        .map(|v| crate::ua::VariationInfo::from(*v))
+        .collect();
+    match format {
+        Format::Json => match serde_json::to_string_pretty(&infos) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("siptest ua: {e}");
+                return EXIT_USAGE;
+            }
+        },
+        Format::Text => {
+            for v in infos {
+                println!("{:<20} {:<18} {}", v.name, v.rfc, v.summary);
             }
         }
     }

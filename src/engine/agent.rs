@@ -155,7 +155,7 @@ impl Agent {
                 address: local.ip(),
                 session_id,
                 version: 0,
-                port: 40_000 + (local.port() % 10_000) / 2 * 2,
+                port: media_port(local.port()),
             },
             notes: Vec::new(),
             sent_stateless: false,
@@ -597,3 +597,28 @@ fn adopt(slot: &mut Slot, id: &DialogId) {
 #[cfg(test)]
 #[path = "agent_tests.rs"]
 mod tests;
+
+/// The audio port written in an agent's SDP: nothing listens there (no media flows), but a
+/// real device sends RTP and RTCP to it and the port after it (RFC 3550 §11), so the pair
+/// must never be a SIP socket of siptest. Even ports 20000-29998 lie below Linux's ephemeral
+/// range (32768-60999), where the agents' SIP ports come from unless fixed with
+/// `--agent-port`; a fixed port in the range is stepped over.
+pub fn media_port(sip_port: u16) -> u16 {
+    let mut p = 20_000 + (sip_port % 5_000) * 2;
+    if p == sip_port || p + 1 == sip_port {
+        p = if p >= 29_998 { 20_000 } else { p + 2 };
+    }
+    p
+}
+
+#[cfg(test)]
+mod media_port_tests {
+    #[test]
+    fn the_media_pair_never_is_the_sip_port() {
+        for sip in 1..=u16::MAX {
+            let p = super::media_port(sip);
+            assert!(p % 2 == 0 && (20_000..30_000).contains(&p), "{sip} -> {p}");
+            assert!(p != sip && p + 1 != sip, "{sip} -> {p}");
+        }
+    }
+}

@@ -8,7 +8,8 @@ use super::{run_in_slot, RunConfig};
 use crate::scenario::Scenario;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::time::Instant;
 
 /// What a batch runs.
@@ -57,7 +58,15 @@ pub async fn run_batch(batch: Batch, reporters: &mut [Box<dyn Reporter>]) -> Vec
     emit(reporters, &RunEvent::Planned { total: plan.len() });
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
     let config = batch.config.clone();
-    let spawner = tokio::spawn(spawn_runs(plan.clone(), batch, tx, began));
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let shards = Shards::start(cores.min(batch.jobs).min(plan.len()));
+    let spawner = tokio::spawn(spawn_runs(
+        plan.clone(),
+        batch,
+        tx,
+        began,
+        shards.handles.clone(),
+    ));
     let mut results: Vec<Option<RunResult>> = vec![None; plan.len()];
     let mut done = 0;
     while done < plan.len() {
@@ -78,6 +87,7 @@ pub async fn run_batch(batch: Batch, reporters: &mut [Box<dyn Reporter>]) -> Vec
         }
     }
     let _ = spawner.await;
+    shards.stop();
     // A run whose task died (a panic: a bug in siptest) still gets a verdict.
     let results: Vec<RunResult> = results
         .into_iter()
@@ -99,12 +109,72 @@ pub async fn run_batch(batch: Batch, reporters: &mut [Box<dyn Reporter>]) -> Vec
     results
 }
 
-/// Starts the runs in plan order, `jobs` at a time, spaced by `rate`.
+/// The threads that play the runs: one current-thread runtime each, so that a run and the
+/// driver tasks of its endpoints stay on the thread it started on (handing each message over
+/// between threads cost more than handling it), while runs spread over the cores. With one
+/// core (or one job) the runs play on the caller's runtime.
+struct Shards {
+    handles: Vec<Handle>,
+    stops: Vec<oneshot::Sender<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Shards {
+    fn start(n: usize) -> Shards {
+        let mut s = Shards {
+            handles: Vec::new(),
+            stops: Vec::new(),
+            threads: Vec::new(),
+        };
+        let threads = if n > 1 { n } else { 0 };
+        for k in 0..threads {
+            let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+            let (stop_tx, stop_rx) = oneshot::channel::<()>();
+            let thread = std::thread::Builder::new()
+                .name(format!("siptest-runs-{k}"))
+                .spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    let _ = handle_tx.send(rt.handle().clone());
+                    rt.block_on(async move {
+                        let _ = stop_rx.await;
+                    });
+                });
+            // A thread or runtime that cannot start leaves its share to the others.
+            if let (Ok(t), Ok(h)) = (thread, handle_rx.recv()) {
+                s.handles.push(h);
+                s.stops.push(stop_tx);
+                s.threads.push(t);
+            }
+        }
+        if s.handles.is_empty() {
+            s.handles.push(Handle::current());
+        }
+        s
+    }
+
+    /// Ends the threads (every run has ended: nothing is left on them but finished tasks).
+    fn stop(self) {
+        for stop in self.stops {
+            let _ = stop.send(());
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts the runs in plan order, `jobs` at a time, spaced by `rate`, on the shards in turn.
 async fn spawn_runs(
     plan: Vec<(Arc<Scenario>, u32)>,
     batch: Batch,
     tx: mpsc::Sender<Msg>,
     began: Instant,
+    shards: Vec<Handle>,
 ) {
     let permits = Arc::new(Semaphore::new(batch.jobs.max(1)));
     let config = Arc::new(batch.config);
@@ -120,7 +190,7 @@ async fn spawn_runs(
             return;
         };
         let (tx, config) = (tx.clone(), config.clone());
-        tokio::spawn(async move {
+        shards[i % shards.len()].spawn(async move {
             let _ = tx.send(Msg::Started(i)).await;
             // The permit goes back as soon as the run no longer needs its slot.
             let result = run_in_slot(&sc, &config, rep, permit).await;

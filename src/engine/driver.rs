@@ -149,9 +149,11 @@ pub async fn prepare<'c>(
                 conn: None,
             }),
         )),
-        TargetKind::Builtin { quirks, .. } => {
+        TargetKind::Builtin {
+            quirks, variations, ..
+        } => {
             let timers = super::plan::timers(sc, cfg);
-            let ua = start_builtin(cfg, quirks, &timers).await?;
+            let ua = start_builtin(cfg, quirks, variations, &timers).await?;
             let mut c = cfg.clone();
             c.target = cfg.target.at(ua.local_addr());
             Ok((Cow::Owned(c), Some(Driver::Builtin(ua))))
@@ -162,11 +164,13 @@ pub async fn prepare<'c>(
 async fn start_builtin(
     cfg: &RunConfig,
     quirks: &[crate::ua::Quirk],
+    variations: &[crate::ua::Variation],
     timers: &TimerConfig,
 ) -> Result<UaHandle, String> {
     let ua_cfg = UaConfig {
         user: cfg.target.user.clone(),
         quirks: Quirks::new(quirks.iter().copied()),
+        variations: crate::ua::Variations::new(variations.iter().copied()),
         t1: timers.t1,
         t2: timers.t2,
         ..UaConfig::default()

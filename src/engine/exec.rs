@@ -5,7 +5,7 @@
 use super::assertions::capture;
 use super::matching::{describe_expect, fit, wants_trying, Arrival, Fit, Incoming};
 use super::run::Run;
-use super::verdict::{Failure, Finding, StepRef, Verdict};
+use super::verdict::{Arrived, Failure, Finding, StepRef, Verdict};
 use crate::scenario::{Capability, Expect, Not, OneOf, Step, Template, Unordered};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -77,12 +77,15 @@ impl Run<'_> {
                 expected,
                 actual,
             } => {
+                let arrival = self.failing_arrival(rule, step.index);
                 let f = Failure {
                     step,
                     expected,
                     actual,
                 };
-                self.findings.push(Finding::from_failure(rule, &f));
+                let mut finding = Finding::from_failure(rule, &f);
+                finding.arrival = arrival;
+                self.findings.push(finding);
                 Verdict::Fail(f)
             }
             Stop::Inconclusive(reason) => Verdict::Inconclusive {
@@ -93,6 +96,37 @@ impl Run<'_> {
                 reason: format!("{step}: {reason}"),
             },
         }
+    }
+
+    /// The message a failed step (1-based `index`) got instead of what it waited for: a
+    /// step that stops on an arrival leaves it at the front of its agent's mailbox (the
+    /// earliest among the step's agents). For the classifier, which finds it in the trace.
+    fn failing_arrival(&self, rule: &str, index: usize) -> Option<Arrived> {
+        let about_arrival = matches!(
+            rule,
+            "scenario.expect.mismatch" | "scenario.expect.assertion"
+        ) || rule.starts_with("spec.")
+            || rule.starts_with("seq.");
+        if !about_arrival {
+            return None;
+        }
+        let agents: Vec<usize> = match &self.sc.steps.get(index.checked_sub(1)?)?.value {
+            Step::Expect(e) => vec![self.agent_index(&e.at)],
+            Step::OneOf(o) => o
+                .alternatives
+                .iter()
+                .map(|e| self.agent_index(&e.at))
+                .collect(),
+            Step::Unordered(u) => u.entries.iter().map(|e| self.agent_index(&e.at)).collect(),
+            _ => return None,
+        };
+        let a = self.earliest(&agents)?;
+        let inc = self.agents[a].mailbox.front()?;
+        let msg = inc.what.message()?;
+        Some(Arrived {
+            at: inc.at,
+            first_line: crate::classify::first_line(msg),
+        })
     }
 
     /// The end of a wait of `d`, and whether the run's deadline cut it short.
@@ -277,7 +311,7 @@ impl Run<'_> {
         let in_dialog = e
             .dialog
             .as_ref()
-            .map_or(true, |d| self.agents[a].belongs(&d.value, arrival));
+            .is_none_or(|d| self.agents[a].belongs(&d.value, arrival));
         let vars = &self.vars;
         let agent = e.at.value.as_str();
         let render = |t: &Template| vars.render_plain(t, agent);

@@ -21,8 +21,10 @@ pub mod compose;
 pub mod draft;
 pub mod driver;
 mod exec;
+pub mod import;
 pub mod matching;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod report_files;
 pub mod report_text;
@@ -97,7 +99,7 @@ pub async fn run_in_slot<S: Send>(
         .deadline
         .saturating_duration_since(tokio::time::Instant::now())
         + OVERRUN;
-    let mut verdict = match tokio::time::timeout(limit, run.execute_then(steps_done)).await {
+    let verdict = match tokio::time::timeout(limit, run.execute_then(steps_done)).await {
         Ok(v) => v,
         Err(_) => Verdict::Error {
             reason: "the engine overran the run's deadline (a bug in siptest)".into(),
@@ -105,40 +107,20 @@ pub async fn run_in_slot<S: Send>(
     };
     run.collect_notes();
     let trace = run.merged_trace();
-    let tol = Tolerances {
-        timers: run.timers,
-        ..Tolerances::default()
-    };
     let mut findings = std::mem::take(&mut run.findings);
-    if trace.messages.len() <= CHECK_LIMIT {
-        let checked = check::check(&trace, &tol);
-        // A target that broke a transaction-level rule fails the run, whatever else
-        // happened: a run that passed, and also one that could not go on (an error or an
-        // inconclusive) because of what the broken message did to siptest's dialogs. The
-        // verdict it replaces stays among the findings.
-        if !matches!(verdict, Verdict::Fail(_)) {
-            if let Some(failed) = checker_failure(&checked, &trace, &run) {
-                if !verdict.is_pass() {
-                    findings.push(Finding::engine(
-                        "engine.verdict.superseded",
-                        "the verdict the run would have had without the checker's finding",
-                        format!("{}: {}", verdict.kind().as_str(), verdict.summary()),
-                    ));
-                }
-                verdict = failed;
-            }
-        }
-        findings.extend(checked.iter().map(|f| Finding::from_check(f, &trace)));
-    } else {
-        findings.push(Finding::engine(
-            "engine.check.skipped",
-            "a trace the transaction checker can go through within the run's time",
-            format!(
-                "{} messages (more than {CHECK_LIMIT}: a flood); see the pcap",
-                trace.messages.len()
-            ),
-        ));
-    }
+    let sides = Sides {
+        ours: run.agents.iter().map(|a| a.wire.local()).collect(),
+        target: run.agents.first().map(|a| a.target),
+    };
+    let verdict = judge_trace(
+        sc,
+        verdict,
+        &mut findings,
+        &trace,
+        run.timers,
+        &sides,
+        &run.step_started,
+    );
     RunResult {
         scenario: sc.name.value.clone(),
         source: sc.source.clone(),
@@ -149,9 +131,113 @@ pub async fn run_in_slot<S: Send>(
         findings,
         duration: started.elapsed(),
         messages: trace.messages.len(),
+        transcript: match cfg.transcripts {
+            true => run_transcript(sc, cfg, &run, &trace),
+            false => Default::default(),
+        },
+        golden: None,
         trace,
         started_at: run.started_at,
     }
+}
+
+/// A run's transcript: its agents by name, the target's address as `target`.
+fn run_transcript(
+    sc: &Scenario,
+    cfg: &RunConfig,
+    run: &run::Run<'_>,
+    trace: &Trace,
+) -> crate::transcript::Transcript {
+    let mut parties = crate::transcript::Parties::new();
+    for a in &run.agents {
+        parties.add(a.wire.local(), a.name.clone());
+    }
+    if let Some(a) = run.agents.first() {
+        parties.add(a.target, "target");
+    }
+    // A flood gets the transcript of its first messages, as the checker does (CHECK_LIMIT):
+    // the result must come soon after the deadline; the pcap has everything.
+    let mut t = if trace.messages.len() > CHECK_LIMIT {
+        let head = Trace {
+            messages: trace.messages[..CHECK_LIMIT].to_vec(),
+        };
+        crate::transcript::build(&head, &parties)
+    } else {
+        crate::transcript::build(trace, &parties)
+    };
+    t.scenario = Some(sc.name.value.clone());
+    t.target = Some(cfg.target.to_string());
+    t.optional = crate::transcript::optional_matchers(sc);
+    t
+}
+
+/// Who is who in a trace: siptest's agents' addresses and the target's.
+pub(crate) struct Sides {
+    pub ours: Vec<SocketAddr>,
+    pub target: Option<SocketAddr>,
+}
+
+/// Runs the transaction checker over a run's trace (a live run's or a capture's, for
+/// `siptest check`): its findings join `findings`, and an error-severity one in a message the
+/// target sent decides the verdict ([`checker_failure`]). `step_started` and the trace's
+/// times share one time base.
+pub(crate) fn judge_trace(
+    sc: &Scenario,
+    mut verdict: Verdict,
+    findings: &mut Vec<Finding>,
+    trace: &Trace,
+    timers: crate::txn::TimerConfig,
+    sides: &Sides,
+    step_started: &[Duration],
+) -> Verdict {
+    let tol = Tolerances {
+        timers,
+        ..Tolerances::default()
+    };
+    if trace.messages.len() <= CHECK_LIMIT {
+        let checked = check::check(trace, &tol);
+        // A target that broke a transaction-level rule fails the run, whatever else
+        // happened: a run that passed, and also one that could not go on (an error or an
+        // inconclusive) because of what the broken message did to siptest's dialogs. The
+        // verdict it replaces stays among the findings.
+        // A run whose step failed leads with the transaction-level finding too (the
+        // verdict leads with the lowest level, `docs/classification.md`: a broken stack turns
+        // later steps into noise, e.g. a missing To tag leaves a capture unset); the step's
+        // failure stays among the findings, classified, with its expected and actual.
+        if let Some(failed) = checker_failure(&checked, trace, sides, step_started, sc) {
+            if !verdict.is_pass() && !matches!(verdict, Verdict::Fail(_)) {
+                findings.push(Finding::engine(
+                    "engine.verdict.superseded",
+                    "the verdict the run would have had without the checker's finding",
+                    format!("{}: {}", verdict.kind().as_str(), verdict.summary()),
+                ));
+            }
+            verdict = failed;
+        }
+        let checked_at = findings.len();
+        findings.extend(checked.iter().map(|f| Finding::from_check(f, trace)));
+        // Every failure and every refusal of what the target claims becomes a finding with a
+        // level (src/classify).
+        let by_target: Vec<bool> = match sides.target {
+            Some(target) => trace
+                .messages
+                .iter()
+                .map(|m| sent_by_target(m, &sides.ours, target))
+                .collect(),
+            None => vec![false; trace.messages.len()],
+        };
+        crate::classify::attach::attach(sc, findings, trace, &by_target, &checked, checked_at);
+    } else {
+        findings.push(Finding::engine(
+            "engine.check.skipped",
+            "a trace the transaction checker can go through within the run's time",
+            format!(
+                "{} messages (more than {CHECK_LIMIT}: a flood); see the pcap",
+                trace.messages.len()
+            ),
+        ));
+    }
+    verdict
 }
 
 /// A run whose steps all passed fails when the transaction checker found an error-severity
@@ -160,24 +246,25 @@ pub async fn run_in_slot<S: Send>(
 fn checker_failure(
     checked: &[check::Finding],
     trace: &Trace,
-    run: &run::Run<'_>,
+    sides: &Sides,
+    step_started: &[Duration],
+    sc: &Scenario,
 ) -> Option<Verdict> {
-    let ours: Vec<SocketAddr> = run.agents.iter().map(|a| a.wire.local()).collect();
-    let target = run.agents.first()?.target;
+    let ours = &sides.ours;
+    let target = sides.target?;
     let f = checked.iter().find(|f| {
         f.rule.severity == Severity::Error
             && trace.messages.get(f.message_index).is_some_and(|m| {
                 let culprit = f.at_fault(trace).unwrap_or(m.src);
-                culprit == m.src && sent_by_target(m, &ours, target)
+                culprit == m.src && sent_by_target(m, ours, target)
                     || culprit != m.src && !ours.contains(&culprit)
             })
     })?;
     let m = &trace.messages[f.message_index];
-    let i = run
-        .step_started
+    let i = step_started
         .partition_point(|t| *t <= m.time)
         .saturating_sub(1);
-    let step = StepRef::of(i, run.sc.steps.get(i)?);
+    let step = StepRef::of(i, sc.steps.get(i)?);
     let shown = Finding::from_check(f, trace);
     Some(Verdict::Fail(Failure {
         step,
@@ -212,5 +299,7 @@ pub(crate) fn error_result(
         messages: 0,
         trace: Default::default(),
         started_at: SystemTime::now(),
+        transcript: Default::default(),
+        golden: None,
     }
 }

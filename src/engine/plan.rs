@@ -28,6 +28,11 @@ pub struct RunConfig {
     pub impair: Option<ImpairSpec>,
     /// `--agent-port NAME=PORT`: agents that listen on a fixed port (others use any free one).
     pub agent_ports: BTreeMap<String, u16>,
+    /// Build each run's transcript (`RunResult::transcript`): golden files and the report
+    /// use it. `siptest run` turns it off for repeated runs with no golden to compare with
+    /// and no `--accept`, for building it cost a quarter of a run's CPU
+    /// (`ci/bench-calls.sh`).
+    pub transcripts: bool,
 }
 
 impl RunConfig {
@@ -38,6 +43,7 @@ impl RunConfig {
             deadline: None,
             impair: None,
             agent_ports: BTreeMap::new(),
+            transcripts: true,
         }
     }
 }
@@ -120,7 +126,7 @@ fn scenario_impairer(imp: &Impairment, dir: PathDirection, stream: u64) -> Impai
     for rule in imp
         .rules
         .iter()
-        .filter(|r| r.direction.map_or(true, |d| d == dir))
+        .filter(|r| r.direction.is_none_or(|d| d == dir))
     {
         let count = match rule.drop {
             DropCount::First(n) => n as usize,

@@ -85,7 +85,7 @@ pub fn table(results: &[RunResult]) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(120)
         .set_header(vec![
-            "scenario", "target", "verdict", "time", "msgs", "findings", "where",
+            "scenario", "target", "verdict", "level", "time", "msgs", "findings", "where",
         ]);
     for r in results {
         let name = if r.repetition > 1 {
@@ -97,14 +97,19 @@ pub fn table(results: &[RunResult]) -> Table {
             Some(s) => format!("{}:{}:{} step {}", r.source, s.line, s.column, s.index),
             None => String::new(),
         };
-        let checker = r.findings.iter().filter(|f| f.level != "scenario").count();
+        let about = r.findings.iter().filter(|f| f.is_about_target()).count();
+        let level = r
+            .lead()
+            .map(|f| format!("{} {}", super::report::level_name(f), f.rule))
+            .unwrap_or_default();
         t.add_row(vec![
             name,
             r.target.clone(),
             r.verdict.kind().to_string().to_uppercase(),
+            level,
             seconds(r.duration),
             r.messages.to_string(),
-            checker.to_string(),
+            about.to_string(),
             place,
         ]);
     }
@@ -136,10 +141,14 @@ pub fn render(results: &[RunResult]) -> String {
         }
     }
     for r in results {
-        for f in r.findings.iter().filter(|f| f.level != "scenario") {
+        for f in &r.findings {
             s.push_str(&format!(
                 "  note {} [{} {}] {}: {}\n",
-                r.scenario, f.level, f.severity, f.rule, f.actual
+                r.scenario,
+                super::report::level_name(f),
+                f.severity,
+                f.rule,
+                f.actual
             ));
         }
     }

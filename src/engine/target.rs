@@ -3,12 +3,12 @@
 //! (`udp:bob@192.0.2.1:5060`) for the Request-URI and To of requests addressed to it, and
 //! `?control=HOST:PORT` for a standalone `siptest ua --control` that drives it (`act` steps).
 //!
-//! `builtin`, `builtin:udp`, `builtin:tcp` (optionally `?quirk=a,b&t1=MS`) is the built-in
+//! `builtin`, `builtin:udp`, `builtin:tcp` (optionally `?quirk=a,b&variation=c,d&t1=MS`) is the built-in
 //! reference user agent: a fresh one per run on 127.0.0.1, port chosen by the OS, driven
 //! in-process. Its address is known only once it has started ([`TargetSpec::at`]).
 
 use crate::trace::Transport;
-use crate::ua::{parse_quirk_list, Quirk};
+use crate::ua::{parse_quirk_list, parse_variation_list, Quirk, Variation};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -25,6 +25,8 @@ pub enum TargetKind {
     /// The built-in reference UA, started for each run.
     Builtin {
         quirks: Vec<Quirk>,
+        /// `variation=a,b`: legal variations of its behaviour (`crate::ua::variation`).
+        variations: Vec<Variation>,
         /// `t1=MS`: the run's T1 (and the UA's) unless `--t1` says otherwise.
         t1: Option<Duration>,
     },
@@ -61,6 +63,7 @@ impl TargetSpec {
             user: DEFAULT_TARGET_USER.to_string(),
             kind: TargetKind::Builtin {
                 quirks: Vec::new(),
+                variations: Vec::new(),
                 t1: None,
             },
         }
@@ -120,10 +123,13 @@ impl TargetSpec {
         if let Some((_, proto)) = main.split_once(':') {
             t.transport = transport(proto)?;
         }
-        let (mut quirks, mut t1) = (Vec::new(), None);
+        let (mut quirks, mut variations, mut t1) = (Vec::new(), Vec::new(), None);
         for (k, v) in params {
             match *k {
                 "quirk" => quirks = parse_quirk_list(v).map_err(|e| e.to_string())?,
+                "variation" => {
+                    variations = parse_variation_list(v).map_err(|e| e.to_string())?
+                }
                 "t1" => match v.parse::<u64>() {
                     Ok(ms) if ms > 0 => t1 = Some(Duration::from_millis(ms)),
                     _ => {
@@ -134,12 +140,16 @@ impl TargetSpec {
                 },
                 other => {
                     return Err(format!(
-                        "unknown parameter `{other}` (a builtin target takes `quirk` and `t1`)"
+                        "unknown parameter `{other}` (a builtin target takes `quirk`, `variation` and `t1`)"
                     ))
                 }
             }
         }
-        t.kind = TargetKind::Builtin { quirks, t1 };
+        t.kind = TargetKind::Builtin {
+            quirks,
+            variations,
+            t1,
+        };
         Ok(t)
     }
 
@@ -219,7 +229,11 @@ fn parse_query(q: Option<&str>) -> Result<Vec<(&str, &str)>, String> {
 impl fmt::Display for TargetSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            TargetKind::Builtin { quirks, t1 } => {
+            TargetKind::Builtin {
+                quirks,
+                variations,
+                t1,
+            } => {
                 f.write_str("builtin")?;
                 if self.transport == Transport::Tcp {
                     f.write_str(":tcp")?;
@@ -228,6 +242,10 @@ impl fmt::Display for TargetSpec {
                 if !quirks.is_empty() {
                     let names: Vec<&str> = quirks.iter().map(|q| q.name()).collect();
                     params.push(format!("quirk={}", names.join(",")));
+                }
+                if !variations.is_empty() {
+                    let names: Vec<&str> = variations.iter().map(|v| v.name()).collect();
+                    params.push(format!("variation={}", names.join(",")));
                 }
                 if let Some(t1) = t1 {
                     params.push(format!("t1={}", t1.as_millis()));
@@ -292,6 +310,7 @@ mod tests {
             t.kind,
             TargetKind::Builtin {
                 quirks: vec![Quirk::NoToTag, Quirk::Info405],
+                variations: Vec::new(),
                 t1: Some(Duration::from_millis(40)),
             }
         );
@@ -303,6 +322,16 @@ mod tests {
                 .to_string(),
             "builtin?quirk=no-to-tag"
         );
+    }
+
+    #[test]
+    fn parses_builtin_variations() {
+        let t = TargetSpec::parse("builtin?variation=no-100,two-180&quirk=no-to-tag").unwrap();
+        assert_eq!(
+            t.to_string(),
+            "builtin?quirk=no-to-tag&variation=no-100,two-180"
+        );
+        assert!(TargetSpec::parse("builtin?variation=no-10").is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the [`RunResult`] the reporters consume.
 
 use crate::check;
+use crate::rule::Level;
 use crate::scenario::{Located, Step};
 use crate::trace::Trace;
 use serde::Serialize;
@@ -144,33 +145,63 @@ impl Verdict {
     }
 }
 
-/// Something worth reporting about a run: the failing step, a rule the checker found broken,
-/// or a note of the engine (a mailbox that overflowed under a flood).
+/// Something worth reporting about a run: a rule the target broke (the checker's
+/// transaction-level findings, the classifier's sequence- and spec-level ones,
+/// `docs/classification.md`), or what is not about the target (a step failure that says the
+/// scenario could not be played as written, a note of the engine): those have no level.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// `scenario` (the step's own expectation), `transaction` (the checker), or `engine`.
-    pub level: String,
-    /// A stable rule id (`scenario.expect.mismatch`, `txn.retransmit.interval`, ...).
+    /// `transaction`, `sequence` or `spec` for a finding about the target; `None` (JSON
+    /// `null`) for one about the scenario or the engine.
+    pub level: Option<Level>,
+    /// Who found it: `checker`, `classifier`, `step` (a failing step, before it is
+    /// classified, and one that is not about the target) or `engine`.
+    pub source: String,
+    /// A stable rule id (`seq.hold.answer-direction`, `tx.retransmit.interval`,
+    /// `scenario.run.deadline`, `engine.mailbox.overflow`, ...).
     pub rule: String,
     /// The RFC section behind the rule, when there is one.
     pub rfc: Option<String>,
     pub severity: String,
+    /// The failing step this finding explains.
     pub step: Option<StepRef>,
     pub expected: String,
     pub actual: String,
+    /// Messages that show it: indexes into the run's trace (the order of its pcap and trace
+    /// log), the decisive one first.
+    pub evidence: Vec<usize>,
+    /// The engine's id of the step failure this finding explains (`scenario.expect.timeout`,
+    /// ...), when it explains one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// The message the failing step got instead of what it waited for (not serialised: the
+    /// classifier finds it in the trace and names it in `evidence`).
+    #[serde(skip)]
+    pub arrival: Option<Arrived>,
+}
+
+/// A message a failing step got: when (since the run's start) and its first line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrived {
+    pub at: std::time::Duration,
+    pub first_line: String,
 }
 
 impl Finding {
-    /// The finding a failed step stands for.
+    /// The finding a failed step stands for, before the classifier gives it a level.
     pub fn from_failure(rule: &str, f: &Failure) -> Finding {
         Finding {
-            level: "scenario".into(),
+            level: None,
+            source: "step".into(),
             rule: rule.into(),
             rfc: None,
             severity: "error".into(),
             step: Some(f.step.clone()),
             expected: f.expected.clone(),
             actual: f.actual.clone(),
+            evidence: Vec::new(),
+            cause: None,
+            arrival: None,
         }
     }
 
@@ -181,28 +212,65 @@ impl Finding {
             .get(f.message_index)
             .map(|m| format!("message #{} ({}): ", f.message_index, m.message.summary()))
             .unwrap_or_default();
+        let mut evidence = vec![f.message_index];
+        evidence.extend(f.related.iter().copied().filter(|i| *i != f.message_index));
         Finding {
-            level: f.rule.level.to_string(),
+            level: Some(f.rule.level),
+            source: "checker".into(),
             rule: f.rule.id.to_string(),
             rfc: Some(f.rule.rfc.to_string()),
             severity: f.rule.severity.to_string(),
             step: None,
             expected: f.rule.summary.to_string(),
             actual: format!("{at}{}", f.detail),
+            evidence,
+            cause: None,
+            arrival: None,
+        }
+    }
+
+    /// A sequence- or spec-level finding of the classifier.
+    pub fn classified(c: &crate::classify::Classified) -> Finding {
+        Finding {
+            level: Some(c.rule.level),
+            source: "classifier".into(),
+            rule: c.rule.id.to_string(),
+            rfc: Some(c.rule.rfc.to_string()),
+            severity: c.rule.severity.to_string(),
+            step: None,
+            expected: c.expected.clone(),
+            actual: c.actual.clone(),
+            evidence: c.evidence.clone(),
+            cause: None,
+            arrival: None,
         }
     }
 
     /// A note of the engine itself.
     pub fn engine(rule: &str, expected: &str, actual: String) -> Finding {
         Finding {
-            level: "engine".into(),
+            level: None,
+            source: "engine".into(),
             rule: rule.into(),
             rfc: None,
             severity: "warning".into(),
             step: None,
             expected: expected.into(),
             actual,
+            evidence: Vec::new(),
+            cause: None,
+            arrival: None,
         }
+    }
+
+    /// Whether it is about the target (it has a level).
+    pub fn is_about_target(&self) -> bool {
+        self.level.is_some()
+    }
+
+    /// The failing step's own finding, before classification.
+    pub fn is_step_failure(&self) -> bool {
+        self.source == "step"
     }
 }
 
@@ -227,9 +295,21 @@ pub struct RunResult {
     pub trace: Trace,
     /// Wall-clock time of the trace's time zero.
     pub started_at: SystemTime,
+    /// The run's normalised transcript (`crate::transcript`, `docs/transcripts.md`): its
+    /// parties named after the scenario's agents and `target`.
+    pub transcript: crate::transcript::Transcript,
+    /// The comparison with the run's golden transcript, when `siptest run` found one
+    /// (`crate::transcript::golden`).
+    pub golden: Option<crate::transcript::golden::GoldenOutcome>,
 }
 
 impl RunResult {
+    /// The finding the verdict leads with: the first about the target (findings are in
+    /// lead order: transaction, sequence, spec; `crate::classify::lead_order`).
+    pub fn lead(&self) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.is_about_target())
+    }
+
     /// A name for this run's files: the scenario name, `-N` for repetitions after the first.
     pub fn file_stem(&self) -> String {
         if self.repetition > 1 {

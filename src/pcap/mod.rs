@@ -161,6 +161,11 @@ impl<W: Write> PcapWriter<W> {
         Ok(())
     }
 
+    /// The underlying writer (what was written so far, for a `Vec<u8>`).
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// Flushes and returns the underlying writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;

@@ -289,7 +289,7 @@ impl<'a> StepBuilder<'a> {
     ) -> Located<ReplyTo> {
         let received = self.received.get(&from.value);
         let Some(r) = r else {
-            if !received.is_some_and(|m| !m.is_empty()) {
+            if received.is_none_or(|m| m.is_empty()) {
                 let msg = format!(
                     "a response answers a request, but `{}` has not received one in an earlier \
                      step (e.g. `- expect: INVITE` with `at: {}`)",

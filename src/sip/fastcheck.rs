@@ -292,7 +292,7 @@ fn from_ok(v: &[u8], request: bool) -> bool {
 /// CSeq whose method is the request's (RFC 3261 §8.1.1.5).
 #[inline(never)]
 fn cseq_ok(v: &[u8], method: Option<&[u8]>) -> bool {
-    cseq_method(v).is_some_and(|m| method.map_or(true, |r| r == m))
+    cseq_method(v).is_some_and(|m| method.is_none_or(|r| r == m))
 }
 
 /// Allow, Supported, Unsupported: `[ token *(COMMA token) ]` (RFC 3261 §20.5, §20.37, §20.40).

@@ -44,27 +44,32 @@ pub fn write(trace: &Trace) -> Vec<u8> {
 pub fn write_records<'a>(
     records: impl IntoIterator<Item = (Duration, &'a TracedMessage)>,
 ) -> Vec<u8> {
-    use std::io::Write;
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC.as_bytes());
     out.push(b'\n');
     for (time, m) in records {
-        let bytes = m.message.as_bytes();
-        // Writing into a Vec cannot fail.
-        let _ = writeln!(
-            out,
-            "@ {}.{:06} {} {} > {} {}",
-            time.as_secs(),
-            time.subsec_micros(),
-            m.transport,
-            m.src,
-            m.dst,
-            bytes.len()
-        );
-        out.extend_from_slice(bytes);
-        out.push(b'\n');
+        write_record(&mut out, time, m);
     }
     out
+}
+
+/// Appends one record (header line, message, line feed) at `time`.
+pub fn write_record(out: &mut Vec<u8>, time: Duration, m: &TracedMessage) {
+    use std::io::Write;
+    let bytes = m.message.as_bytes();
+    // Writing into a Vec cannot fail.
+    let _ = writeln!(
+        out,
+        "@ {}.{:06} {} {} > {} {}",
+        time.as_secs(),
+        time.subsec_micros(),
+        m.transport,
+        m.src,
+        m.dst,
+        bytes.len()
+    );
+    out.extend_from_slice(bytes);
+    out.push(b'\n');
 }
 
 /// Reads a trace log. Messages over UDP are parsed as datagrams (RFC 3261 §18.3); others as

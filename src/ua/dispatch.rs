@@ -3,7 +3,7 @@
 
 use super::call::Side;
 use super::respond::Reply;
-use super::{Quirk, Rx, Timer, UaCore, SUPPORTED_TAGS};
+use super::{Quirk, Rx, Timer, UaCore, Variation, SUPPORTED_TAGS};
 use crate::sip::message::Message;
 use crate::sip::HeaderName;
 use std::net::SocketAddr;
@@ -197,8 +197,12 @@ impl UaCore {
             _ => 200,
         };
         if rx.method == "MESSAGE" && self.quirk(Quirk::Provisional180ToMessage) {
-            // Quirk: a 180 to MESSAGE (RFC 4320 §4.1 allows only 100 to a non-INVITE).
-            self.respond_raw(&rx, 180, None);
+            // Quirk: a 180 to MESSAGE (RFC 4320 §4.1 allows only 100 to a non-INVITE), with
+            // the To tag of the final response (§8.2.6.2).
+            let tag = rx.msg.to_tag().is_none().then(|| self.wire.token());
+            self.respond_raw(&rx, 180, tag.as_deref());
+            self.answer_non_invite_tagged(&rx, status, tag);
+            return;
         }
         self.answer_non_invite(now, &rx, status);
     }
@@ -263,7 +267,22 @@ impl UaCore {
         self.calls[i]
             .retransmissions
             .retain(|r| !r.reliable_provisional);
-        self.answer_non_invite(now, &rx, 200);
+        if self.variation(Variation::DelayedBye100) {
+            // Variation: the 200 comes after the transaction layer's 100, which RFC 4320 §4.1
+            // lets out once the client's Timer E would reach T2 (7*T1 over UDP).
+            let at = now + self.cfg.t1 * 9;
+            self.schedule(
+                at,
+                Timer::LateResponse {
+                    tx: rx.tx,
+                    request: rx.msg.clone(),
+                    from: rx.from,
+                    status: 200,
+                },
+            );
+        } else {
+            self.answer_non_invite(now, &rx, 200);
+        }
         self.on_call_ended(now, i);
         self.sweep();
     }

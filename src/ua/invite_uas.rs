@@ -5,7 +5,7 @@
 use super::call::{Answering, Call, Retransmission, Side};
 use super::dispatch::option_tags;
 use super::respond::Reply;
-use super::{Quirk, Rx, Timer, UaCore};
+use super::{Quirk, Rx, Timer, UaCore, Variation};
 use crate::dialog::Dialog;
 use crate::engine::sdp_gen;
 use crate::scenario::SdpParams;
@@ -48,7 +48,7 @@ impl UaCore {
             Some(o) => match self.answer_offer(o) {
                 OfferOutcome::Answer(a) => Some(a),
                 OfferOutcome::Reject => {
-                    self.reject_invite(now, &rx, 488);
+                    self.reject_offer(&rx);
                     return;
                 }
             },
@@ -79,9 +79,32 @@ impl UaCore {
         self.answer_step(now, id);
     }
 
-    /// A final response to an INVITE that creates no call (488, 420...).
-    fn reject_invite(&mut self, now: Instant, rx: &Rx, status: u16) {
-        self.answer_non_invite(now, rx, status);
+    /// 488 to an offer the UA cannot take (RFC 3261 §13.3.1.3), with a Warning (305,
+    /// §20.43) and its media capabilities as an SDP body (§21.4.26: formatted as in a 200 to
+    /// OPTIONS), so that a peer sees which codecs it would take.
+    fn reject_offer(&mut self, rx: &Rx) {
+        let tag = rx.msg.to_tag().is_none().then(|| self.wire.token());
+        let host = crate::engine::target::uri_host(self.wire.local().ip());
+        let params = SdpParams {
+            codecs: vec![
+                "PCMU".into(),
+                "PCMA".into(),
+                "G722".into(),
+                "telephone-event".into(),
+            ],
+            ..SdpParams::default()
+        };
+        let caps = sdp_gen::offer(&self.next_sdp(), &params);
+        let reply = Reply {
+            tag,
+            ..Reply::default()
+        }
+        .header(
+            "Warning",
+            format!("305 {host} \"Incompatible media format\""),
+        )
+        .sdp(Some(caps));
+        self.respond(rx, 488, reply);
     }
 
     /// The answer to an offer (RFC 3264 §6), or a rejection.
@@ -167,6 +190,12 @@ impl UaCore {
         let Some(a) = self.calls[i].answering.clone() else {
             return;
         };
+        // Variation `183-for-180`: Session Progress where the plan rings (RFC 3261 §21.1.5).
+        let code = if code == 180 && self.variation(Variation::SessionProgressForRinging) {
+            183
+        } else {
+            code
+        };
         let rx = Rx {
             tx: a.tx,
             msg: a.request.clone(),
@@ -189,8 +218,13 @@ impl UaCore {
             self.send_reliable_provisional(now, i, &rx, code, reply, early_sdp);
             return;
         }
-        if let Some(sent) = self.respond(&rx, code, reply) {
+        let twice = code == 180 && self.variation(Variation::TwoRinging);
+        if let Some(sent) = self.respond(&rx, code, reply.clone()) {
             self.note_dialog_response(i, &a.request, &sent);
+        }
+        if twice {
+            // Variation `two-180`: a second 180 (RFC 3261 §13.3.1.1 allows any number).
+            self.respond(&rx, code, reply);
         }
     }
 
@@ -363,7 +397,7 @@ impl UaCore {
             Some(o) => match self.answer_offer(&o) {
                 OfferOutcome::Answer(a) => Some(a),
                 OfferOutcome::Reject => {
-                    self.respond(&rx, 488, Reply::default());
+                    self.reject_offer(&rx);
                     return;
                 }
             },
@@ -395,7 +429,7 @@ impl UaCore {
             Some(o) => match self.answer_offer(&o) {
                 OfferOutcome::Answer(a) => Some(a),
                 OfferOutcome::Reject => {
-                    self.respond(&rx, 488, Reply::default());
+                    self.reject_offer(&rx);
                     return;
                 }
             },

@@ -38,9 +38,11 @@ mod tests_prack;
 mod tests_proxy;
 #[cfg(test)]
 mod tests_register;
+pub mod variation;
 
 pub use action::{ActError, Action, AnswerPlan, HoldHow, RespondPlan};
 pub use quirk::{parse_quirk_list, Quirk, QuirkInfo, Quirks, UnknownQuirk};
+pub use variation::{parse_variation_list, UnknownVariation, Variation, VariationInfo, Variations};
 
 use crate::engine::sdp_gen::SdpContext;
 use crate::engine::wire::Wire;
@@ -72,6 +74,8 @@ pub struct UaConfig {
     /// The user part of its URI (Contact, From of its requests).
     pub user: String,
     pub quirks: Quirks,
+    /// Legal variations of its behaviour (`variation.rs`).
+    pub variations: Variations,
     /// T1 and T2 of its own retransmissions (2xx, reliable provisionals).
     pub t1: Duration,
     pub t2: Duration,
@@ -91,6 +95,7 @@ impl Default for UaConfig {
         UaConfig {
             user: "ua".into(),
             quirks: Quirks::default(),
+            variations: Variations::default(),
             t1: Duration::from_millis(500),
             t2: Duration::from_secs(4),
             answer: AnswerPlan::default(),
@@ -195,7 +200,7 @@ impl UaCore {
                 address: local.ip(),
                 session_id,
                 version: 0,
-                port: 40000,
+                port: crate::engine::agent::media_port(local.port()),
             },
             wire,
             calls: Vec::new(),
@@ -213,6 +218,10 @@ impl UaCore {
 
     fn quirk(&self, q: Quirk) -> bool {
         self.cfg.quirks.has(q)
+    }
+
+    fn variation(&self, v: Variation) -> bool {
+        self.cfg.variations.has(v)
     }
 
     /// The UA's URI: `sip:user@host:port`.
@@ -324,7 +333,8 @@ impl UaCore {
                         msg: request,
                         from,
                     };
-                    self.respond_raw(&rx, 408, None);
+                    let tag = rx.msg.to_tag().is_none().then(|| self.wire.token());
+                    self.respond_raw(&rx, 408, tag.as_deref());
                 }
             }
             Timer::GlareRetry { call, purpose, sdp } => self.glare_retry(now, call, purpose, sdp),

@@ -1,7 +1,8 @@
 //! Responses of the reference UA (RFC 3261 §8.2.6), where the transaction-level quirks bend
 //! them: a wrong Via branch, no To tag, its own CSeq, a wrong Content-Length.
 
-use super::{Quirk, Rx, UaCore, ACCEPT, ALLOW, ALLOW_EVENTS, SUPPORTED};
+use super::variation::{compact_name, mixed_case};
+use super::{Quirk, Rx, UaCore, Variation, ACCEPT, ALLOW, ALLOW_EVENTS, SUPPORTED};
 use crate::engine::compose::{self, reason_phrase};
 use crate::engine::draft::Draft;
 use crate::sip::builder::ContentLength;
@@ -97,7 +98,46 @@ impl UaCore {
             // Quirk: declares 20 octets more than it sends (RFC 3261 §18.3, §20.14).
             d.content_length = ContentLength::Literal((d.body.len() + 20).to_string());
         }
+        self.vary_response(rx, status, &mut d);
         d
+    }
+
+    /// The legal variations that change responses (`variation.rs`).
+    fn vary_response(&self, rx: &Rx, status: u16, d: &mut Draft) {
+        if self.variation(Variation::RecordRoute)
+            && rx.method == "INVITE"
+            && status > 100
+            && status < 300
+        {
+            // RFC 3261 §12.1.1: a dialog-creating response carries the Record-Route of the
+            // path; here one element that routes to the UA itself (loose routing, §16.12).
+            let local = self.wire.local();
+            let tcp = if self.wire.transport() == crate::trace::Transport::Tcp {
+                ";transport=tcp"
+            } else {
+                ""
+            };
+            let host = crate::engine::target::uri_host(local.ip());
+            let rr = format!("<sip:{host}:{};lr{tcp}>", local.port());
+            d.push("Record-Route", rr);
+        }
+        if self.variation(Variation::UnknownHeaders) {
+            // RFC 3261 §8.2.2 and §18: header fields a receiver does not know are ignored.
+            d.push("X-Foo", "bar");
+            d.push("X-Siptest-Variation", "unknown-headers; x=1");
+        }
+        if self.variation(Variation::CompactHeaders) {
+            for (name, _) in d.headers.iter_mut() {
+                if let Some(c) = compact_name(name) {
+                    *name = c.to_string();
+                }
+            }
+        }
+        if self.variation(Variation::MixedCaseHeaders) {
+            for (name, _) in d.headers.iter_mut() {
+                *name = mixed_case(name);
+            }
+        }
     }
 
     /// Sends a response through the request's server transaction; a refusal (the transaction
@@ -129,6 +169,11 @@ impl UaCore {
     /// A final response to a non-INVITE request, with what the method calls for.
     pub(super) fn answer_non_invite(&mut self, _now: tokio::time::Instant, rx: &Rx, status: u16) {
         let tag = rx.msg.to_tag().is_none().then(|| self.wire.token());
+        self.answer_non_invite_tagged(rx, status, tag);
+    }
+
+    /// [`UaCore::answer_non_invite`] with the To tag to add (`None`: the request has one).
+    pub(super) fn answer_non_invite_tagged(&mut self, rx: &Rx, status: u16, tag: Option<String>) {
         let mut reply = Reply {
             tag,
             ..Reply::default()

@@ -43,6 +43,11 @@ impl Drop for UaHandle {
 pub async fn start(bind: SocketAddr, transport: Transport, cfg: UaConfig) -> io::Result<UaHandle> {
     let mut timers = TimerConfig::scaled(cfg.t1);
     timers.t2 = cfg.t2;
+    if cfg.variations.has(super::Variation::No100) {
+        // Variation `no-100`: the INVITE server transaction never sends its own 100 Trying
+        // (RFC 3261 §17.2.1 lets the TU answer instead; its timer is set beyond any run).
+        timers.trying_delay = std::time::Duration::from_secs(24 * 3600);
+    }
     let ec = EndpointConfig::new(bind, transport).timers(timers);
     let endpoint = Arc::new(Endpoint::bind(ec).await?);
     let local = endpoint.local_addr();

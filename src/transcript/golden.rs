@@ -1,0 +1,378 @@
+//! Golden files: `golden/<scenario>/<target>.txt`, the transcript a scenario should give
+//! against a target. The target's name is sanitised for the file system ([`file_name`]:
+//! `builtin`, `builtin-quirk-no-to-tag`, `udp-127.0.0.1-5060`). A scenario's
+//! `builtin.txt`, made against the reference UA, is the default for every target without a
+//! file of its own; compared with another device it is read leniently ([`Tolerance::lenient`]:
+//! what a device advertises, its codecs and its timing are its own business).
+//!
+//! `siptest run --accept` writes the files ([`accept`]); a run with a golden is compared with
+//! it ([`compare`]) and a difference beyond the tolerances fails a run that passed.
+
+use super::diff::{
+    align_stopped, align_with, render, render_differences, DiffKind, Difference, Tolerance,
+};
+use super::Transcript;
+use crate::engine::verdict::{Failure, Finding, RunResult, StepRef, Verdict};
+use crate::rule::{Level, Severity};
+use serde::Serialize;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The default directory of golden files.
+pub const DEFAULT_DIR: &str = "golden";
+
+/// The name of the reference UA's golden, the default of every target.
+pub const DEFAULT_TARGET: &str = "builtin";
+
+/// A target's name as a file name: every run of characters other than ASCII letters, digits,
+/// `.`, `_` and `-` becomes one `-` (`udp:[::1]:5060` -> `udp-1-5060`), without `-` at either
+/// end; `target` when nothing is left.
+pub fn file_name(target: &str) -> String {
+    let mut out = String::new();
+    for c in target.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-').to_string();
+    if out.is_empty() {
+        "target".into()
+    } else {
+        out
+    }
+}
+
+/// `<dir>/<scenario>/<target>.txt`.
+pub fn path_for(dir: &Path, scenario: &str, target: &str) -> PathBuf {
+    dir.join(file_name(scenario))
+        .join(format!("{}.txt", file_name(target)))
+}
+
+/// Whether the target is the reference UA (with or without quirks, over any transport): its
+/// runs compare strictly with the reference UA's default golden.
+pub fn is_builtin(target: &str) -> bool {
+    target == "builtin" || target.starts_with("builtin:") || target.starts_with("builtin?")
+}
+
+/// A golden file found for a run.
+#[derive(Clone, Debug)]
+pub struct Golden {
+    pub path: PathBuf,
+    pub transcript: Transcript,
+    /// The scenario's default (`builtin.txt`) stands in for a target without its own file.
+    pub default: bool,
+}
+
+/// The golden of `scenario` for `target`: its own file, else the scenario's `builtin.txt`;
+/// `Ok(None)` when there is neither. A file that cannot be read or parsed is an error.
+pub fn find(dir: &Path, scenario: &str, target: &str) -> Result<Option<Golden>, String> {
+    let own = path_for(dir, scenario, target);
+    let default = path_for(dir, scenario, DEFAULT_TARGET);
+    let (path, is_default) = if own.is_file() {
+        (own, false)
+    } else if default.is_file() {
+        (default, true)
+    } else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let transcript = Transcript::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(Golden {
+        path,
+        transcript,
+        default: is_default,
+    }))
+}
+
+/// The tolerances for comparing a run against `target` with `golden`.
+pub fn tolerance_for(golden: &Golden, target: &str) -> Tolerance {
+    if golden.default && !is_builtin(target) {
+        Tolerance::lenient()
+    } else {
+        Tolerance::default()
+    }
+}
+
+/// The comparison of a run with its golden, as reports show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GoldenOutcome {
+    /// The golden file.
+    pub file: String,
+    /// The scenario's default golden stood in (compared leniently unless the target is the
+    /// reference UA).
+    pub default: bool,
+    /// Equal within the tolerances.
+    pub equal: bool,
+    pub differences: Vec<Difference>,
+    /// How many differences the tolerances allowed.
+    pub tolerated: usize,
+    /// The differences with both lines, as text (empty when equal).
+    pub diff: String,
+    /// The whole aligned view (empty when equal).
+    pub aligned: String,
+}
+
+/// Compares a run's transcript with its golden. `stopped`: the run ended before its last
+/// step (it did not pass), so what the golden has after its last message is not reported.
+pub fn compare(golden: &Golden, actual: &Transcript, target: &str, stopped: bool) -> GoldenOutcome {
+    let tol = tolerance_for(golden, target);
+    let al = if stopped {
+        align_stopped(&golden.transcript, actual, &tol)
+    } else {
+        align_with(&golden.transcript, actual, &tol)
+    };
+    let equal = al.is_equal();
+    GoldenOutcome {
+        file: golden.path.display().to_string(),
+        default: golden.default,
+        equal,
+        diff: render_differences(&golden.transcript, actual, &al.differences),
+        aligned: if equal {
+            String::new()
+        } else {
+            render(&golden.transcript, actual, &al)
+        },
+        tolerated: al.tolerated.len(),
+        differences: al.differences,
+    }
+}
+
+/// Compares a finished run with its golden under `dir` (nothing happens without one): sets
+/// `r.golden`, adds one finding per difference (rule `golden.*`, level sequence, evidence:
+/// the run's messages), and a run that passed fails, its verdict naming the golden file and
+/// the first difference. Err: a golden file that cannot be read.
+pub fn judge(r: &mut RunResult, dir: &Path) -> Result<(), String> {
+    if let Some(golden) = find(dir, &r.scenario, &r.target)? {
+        apply(r, &golden);
+    }
+    Ok(())
+}
+
+/// [`judge`] with the golden already found.
+pub fn apply(r: &mut RunResult, golden: &Golden) {
+    let outcome = compare(golden, &r.transcript, &r.target, !r.verdict.is_pass());
+    if !outcome.equal {
+        for d in &outcome.differences {
+            let evidence: Vec<usize> = d
+                .actual
+                .and_then(|a| r.transcript.entries.get(a))
+                .map(|e| e.messages.clone())
+                .unwrap_or_default();
+            let expected = match d.golden.and_then(|g| golden.transcript.entries.get(g)) {
+                Some(_) => format!(
+                    "{} as in {}",
+                    d.golden.map_or(String::new(), |g| format!(
+                        "message {} `{}`",
+                        g + 1,
+                        golden.transcript.line(g).trim_start()
+                    )),
+                    outcome.file
+                ),
+                None => format!("no such message ({})", outcome.file),
+            };
+            // Timing and retransmission counts depend on the network and on siptest's own
+            // timers as much as on the target (the checker judges retransmission schedules by
+            // the RFC): shown, never failing a run.
+            // A difference at a message another finding already explains (a 405 where the
+            // golden has a 200 is the spec-level refusal, not a second problem) is shown as
+            // its evidence, without a level of its own.
+            // When the run already failed for a classified reason, its golden differences
+            // are that failure's consequences (a broken flow turns later messages into
+            // noise): they are listed as evidence, without a level of their own.
+            let explained = r
+                .findings
+                .iter()
+                .any(|f| f.level.is_some() && f.severity == "error" && f.source != "golden");
+            // A changed digest challenge is what the target offers, not a flow: spec level
+            // (RFC 8760 §2.4: SHA-256 challenges come first).
+            let challenge = d
+                .changes
+                .iter()
+                .any(|c| c.field == "challenge" || c.field == "auth");
+            // A final response to a non-INVITE that the reference flow does not have: the
+            // transaction layer answered or forwarded what it should not have (RFC 4320
+            // §4.2: a late response a proxy must drop).
+            let extra_final = matches!(d.kind, super::diff::DiffKind::Extra)
+                && d.actual
+                    .and_then(|a| r.transcript.entries.get(a))
+                    .is_some_and(|e| is_non_invite_final(&e.label));
+            // A changed session description in an INVITE is how the call is held or answered
+            // (RFC 3264 §8.4): a request of the target's is its hold style, a response the
+            // direction of its answer.
+            let sdp_in_invite = d
+                .actual
+                .and_then(|a| r.transcript.entries.get(a))
+                .filter(|e| e.from == "target")
+                .filter(|e| e.label == "INVITE" || e.label.ends_with("/INVITE"))
+                .filter(|_| {
+                    // `sdp.m1`: a stream's direction and connection (not its codecs).
+                    d.changes.iter().any(|c| {
+                        c.field
+                            .strip_prefix("sdp.m")
+                            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                    })
+                });
+            let (rule, level, severity) = if is_timing(d.rule) || explained {
+                (d.rule, None, "warning")
+            } else if let Some(e) = sdp_in_invite {
+                let rule = if e.label == "INVITE" {
+                    "seq.hold.style"
+                } else {
+                    "seq.hold.answer-direction"
+                };
+                (rule, Some(Level::Sequence), "error")
+            } else if challenge {
+                ("spec.auth.algorithm", Some(Level::Spec), "error")
+            } else if extra_final {
+                (
+                    "tx.rfc4320.late-response-forwarded",
+                    Some(Level::Transaction),
+                    "error",
+                )
+            } else {
+                (d.rule, Some(Level::Sequence), "error")
+            };
+            r.findings.push(Finding {
+                level,
+                source: "golden".into(),
+                severity: severity.into(),
+                evidence,
+                ..Finding::engine(rule, &expected, d.what.clone())
+            });
+        }
+        r.findings.sort_by_key(|f| {
+            let sev = match f.severity.as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                _ => Severity::Info,
+            };
+            crate::classify::lead_order(f.level, sev)
+        });
+        let failing = outcome.differences.iter().find(|d| !is_timing(d.rule));
+        if let (true, Some(first)) = (r.verdict.is_pass(), failing) {
+            r.verdict = Verdict::Fail(Failure {
+                step: StepRef {
+                    index: 0,
+                    line: 0,
+                    column: 0,
+                    kind: "golden",
+                },
+                expected: format!("the golden transcript {}", outcome.file),
+                actual: format!(
+                    "{} difference(s), first {}: {}",
+                    outcome.differences.len(),
+                    first.rule,
+                    first.what
+                ),
+            });
+        }
+    }
+    r.golden = Some(outcome);
+}
+
+/// `200/MESSAGE`: a final response to a request other than INVITE.
+fn is_non_invite_final(label: &str) -> bool {
+    label.split_once('/').is_some_and(|(code, method)| {
+        code.parse::<u16>().is_ok_and(|c| c >= 200) && method != "INVITE"
+    })
+}
+
+/// Differences in timing or retransmission counts only.
+fn is_timing(rule: &str) -> bool {
+    matches!(rule, "golden.timing" | "golden.retransmissions")
+}
+
+/// The differences as the classifier takes them (`crate::classify::FlowDifference`: indexes
+/// into the run's trace).
+pub fn flow_differences(
+    golden: &Transcript,
+    actual: &Transcript,
+    ds: &[Difference],
+) -> Vec<crate::classify::FlowDifference> {
+    use crate::classify::FlowDifference as F;
+    let first_msg = |a: Option<usize>| {
+        a.and_then(|a| actual.entries.get(a))
+            .and_then(|e| e.messages.first().copied())
+    };
+    ds.iter()
+        .filter_map(|d| {
+            Some(match d.kind {
+                DiffKind::Missing => F::Missing {
+                    golden: d
+                        .golden
+                        .map(|g| golden.line(g).trim_start().to_string())
+                        .unwrap_or_default(),
+                    near: None,
+                },
+                DiffKind::Extra => F::Extra {
+                    index: first_msg(d.actual)?,
+                },
+                DiffKind::Reordered => F::Reordered {
+                    index: first_msg(d.actual)?,
+                },
+                DiffKind::Changed => F::Changed {
+                    index: first_msg(d.actual)?,
+                    what: d.what.clone(),
+                },
+            })
+        })
+        .collect()
+}
+
+/// What [`accept`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    Created,
+    Updated,
+    /// The file exists and the run equals it within the tolerances: left as it is, so that
+    /// golden files only change when behaviour does (not with every run's timing).
+    Unchanged,
+}
+
+/// Writes `actual` as the golden of its scenario for `target` (the target's own file; for the
+/// reference UA, the scenario's default).
+pub fn accept(
+    dir: &Path,
+    scenario: &str,
+    target: &str,
+    actual: &Transcript,
+) -> io::Result<(PathBuf, Accepted)> {
+    let path = path_for(dir, scenario, target);
+    let mut how = Accepted::Created;
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        how = Accepted::Updated;
+        if let Ok(old) = Transcript::parse(&text) {
+            let same_header = old.optional == actual.optional && old.scenario == actual.scenario;
+            if same_header && align_with(&old, actual, &Tolerance::default()).is_equal() {
+                return Ok((path, Accepted::Unchanged));
+            }
+        }
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&path, actual.to_string())?;
+    Ok((path, how))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_names_become_file_names() {
+        assert_eq!(file_name("builtin"), "builtin");
+        assert_eq!(
+            file_name("builtin?quirk=no-to-tag"),
+            "builtin-quirk-no-to-tag"
+        );
+        assert_eq!(file_name("udp:127.0.0.1:5060"), "udp-127.0.0.1-5060");
+        assert_eq!(file_name("udp:[::1]:5060"), "udp-1-5060");
+        assert_eq!(file_name("::"), "target");
+        assert!(is_builtin("builtin?quirk=x") && is_builtin("builtin:tcp"));
+        assert!(!is_builtin("udp:127.0.0.1:5060"));
+    }
+}
