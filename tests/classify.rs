@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
 
-const WORKERS: usize = 2;
+const WORKERS: usize = 1;
 const JOBS: &str = "3";
 const LEVELS: [&str; 4] = ["transaction", "sequence", "spec", "none"];
 

@@ -380,10 +380,29 @@ pub fn align_with(golden: &Transcript, actual: &Transcript, tol: &Tolerance) -> 
                     }),
                     _ => false,
                 };
+                // Responses of different transactions are independent (RFC 3261 §17): a 200
+                // to a CANCEL and the 487 to its INVITE may come in either order.
+                let crossing_responses = e.is_response()
+                    && match (p, q) {
+                        (Some(p), Some(q)) => out.pairs[p.min(q) + 1..p.max(q)].iter().all(|x| {
+                            let other = match *x {
+                                (Some(k), _) => &g[k],
+                                (None, Some(k)) => &actual_entries[k],
+                                _ => return true,
+                            };
+                            other.is_response() && other.label != e.label
+                        }),
+                        _ => false,
+                    };
                 if concurrent {
                     out.tolerated.push(Tolerated {
                         difference: d,
                         because: "concurrent with messages between other parties",
+                    });
+                } else if crossing_responses {
+                    out.tolerated.push(Tolerated {
+                        difference: d,
+                        because: "responses of different transactions crossed",
                     });
                 } else {
                     merged.push(d);
