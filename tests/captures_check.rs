@@ -90,19 +90,35 @@ fn live(dir: &Path, target: &str, scenarios: &[&str]) -> Vec<Value> {
     json(&o)["runs"].as_array().cloned().unwrap_or_default()
 }
 
+/// The T1 (ms) a run against builtin had: the scenario's own `timers: { t1: Nms }` when it
+/// pins one, else builtin's default.
+fn scenario_t1(source: &str) -> String {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(source))
+        .or_else(|_| std::fs::read_to_string(source))
+        .unwrap_or_default();
+    text.lines()
+        .find(|l| l.trim_start().starts_with("timers:"))
+        .and_then(|l| l.split("t1:").nth(1))
+        .and_then(|v| v.trim().split("ms").next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| v.parse::<u64>().is_ok())
+        .unwrap_or_else(|| BUILTIN_T1.to_string())
+}
+
 /// `siptest check` on the pcap of `run` (in `dir`) against its scenario file.
 fn check(dir: &Path, run: &Value, extra: &[&str]) -> (Output, Value) {
     let name = run["scenario"].as_str().unwrap();
     let pcap = dir.join(format!("{name}.pcap"));
     assert!(pcap.exists(), "the report dir has no {}", pcap.display());
     let source = run["source"].as_str().unwrap();
+    let t1 = scenario_t1(source);
     let mut args = vec![
         "check",
         pcap.to_str().unwrap(),
         "--scenario",
         source,
         "--t1",
-        BUILTIN_T1,
+        &t1,
         "--format",
         "json",
     ];
