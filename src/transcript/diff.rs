@@ -338,9 +338,15 @@ pub fn align_with(golden: &Transcript, actual: &Transcript, tol: &Tolerance) -> 
             let partner = (0..rest.len()).find(|&j| {
                 !used[j]
                     && j != i
-                    && rest[j]
-                        .actual
-                        .is_some_and(|ai| rest[j].golden.is_none() && gm[gi] == am[ai])
+                    && rest[j].actual.is_some_and(|ai| {
+                        // The same message moved: same kind between the same parties. Its
+                        // aliases may be numbered otherwise (they count in order of first
+                        // use), so they are not compared here.
+                        let (x, y) = (&g[gi], &actual_entries[ai]);
+                        rest[j].golden.is_none()
+                            && (gm[gi] == am[ai]
+                                || (x.label == y.label && x.from == y.from && x.to == y.to))
+                    })
             });
             if let Some(j) = partner {
                 used[j] = true;
