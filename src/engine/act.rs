@@ -22,8 +22,9 @@ impl Run<'_> {
         let until = self.deadline;
         let Some(driver) = self.driver.as_mut() else {
             return Err(Stop::Inconclusive(format!(
-                "the target has no driver for `act: {name}` (a `builtin` target, or one \
-                 written ADDRESS?control=HOST:PORT, has one)"
+                "the target has no driver for `act: {name}` (a `builtin` target, one \
+                 written ADDRESS?control=HOST:PORT, or a targets-file entry with `driver:` \
+                 has one)"
             )));
         };
         match driver.act(action, until).await {
@@ -33,6 +34,12 @@ impl Run<'_> {
             ))),
             Err(DriveError::Refused(why)) => Err(Stop::Error(format!(
                 "the driver refused `act: {name}`: {why}"
+            ))),
+            Err(DriveError::Unsupported(why)) => Err(Stop::Inconclusive(format!(
+                "the target cannot be asked to `act: {name}`: {why}"
+            ))),
+            Err(DriveError::DeviceRefused(why)) => Err(Stop::Inconclusive(format!(
+                "the target's control interface refused `act: {name}`: {why}"
             ))),
         }
     }

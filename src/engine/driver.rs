@@ -2,8 +2,11 @@
 //! For a `builtin` target it is the run's own in-process reference UA; for a target written
 //! `udp:HOST:PORT?control=HOST:PORT` it is a standalone `siptest ua --control` reached over
 //! TCP, one JSON [`Action`] per line and one answer line (`{"ok":true}` or
-//! `{"ok":false,"error":"..."}`, `src/ua/shell.rs`). Other targets have none.
+//! `{"ok":false,"error":"..."}`, `src/ua/shell.rs`); for a real device with a `driver:` in
+//! its targets file it is that device's own control interface ([`super::device_driver`]).
+//! Other targets have none.
 
+use super::device_driver::DeviceDriver;
 use super::plan::RunConfig;
 use super::target::TargetKind;
 use crate::scenario::Scenario;
@@ -12,6 +15,7 @@ use crate::ua::shell::{self, UaHandle};
 use crate::ua::{Action, Quirks, UaConfig};
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -26,6 +30,12 @@ pub enum DriveError {
     /// The driver was asked and refused (`ua::ActError`): the action made no sense in the
     /// state the run is in, or siptest's own UA failed.
     Refused(String),
+    /// A real device's driver has no command for this action: the device cannot be asked to
+    /// do it (nothing is known about how it would do it).
+    Unsupported(String),
+    /// A real device's control interface refused the command (baresip's `ok: false`): the
+    /// device was not in a state to do it; what it did on the wire is in the run.
+    DeviceRefused(String),
 }
 
 /// The driver of one run.
@@ -37,6 +47,8 @@ pub enum Driver {
         addr: SocketAddr,
         conn: Option<Box<ControlConn>>,
     },
+    /// A real device, through its own control interface.
+    Device(Arc<DeviceDriver>),
 }
 
 /// An open control connection (boxed: the driver stays small).
@@ -53,6 +65,7 @@ impl Driver {
                 .act(action)
                 .await
                 .map_err(|e| DriveError::Refused(e.to_string())),
+            Driver::Device(d) => d.act(&action, until).await,
             Driver::Control { addr, conn } => {
                 let addr = *addr;
                 let limit = tokio::time::timeout_at(until, control_act(addr, conn, &action));
@@ -139,9 +152,16 @@ pub async fn prepare<'c>(
     cfg: &'c RunConfig,
 ) -> Result<(Cow<'c, RunConfig>, Option<Driver>), String> {
     match &cfg.target.kind {
-        TargetKind::Address { control: None } => Ok((Cow::Borrowed(cfg), None)),
+        TargetKind::Address {
+            control: None,
+            device: None,
+        } => Ok((Cow::Borrowed(cfg), None)),
+        TargetKind::Address {
+            device: Some(d), ..
+        } => Ok((Cow::Borrowed(cfg), Some(Driver::Device(d.clone())))),
         TargetKind::Address {
             control: Some(addr),
+            device: None,
         } => Ok((
             Cow::Borrowed(cfg),
             Some(Driver::Control {

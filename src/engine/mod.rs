@@ -19,6 +19,7 @@ mod auth;
 pub mod batch;
 pub mod compose;
 pub mod draft;
+pub mod device_driver;
 pub mod driver;
 mod exec;
 pub mod import;

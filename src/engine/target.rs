@@ -7,7 +7,9 @@
 //! reference user agent: a fresh one per run on 127.0.0.1, port chosen by the OS, driven
 //! in-process. Its address is known only once it has started ([`TargetSpec::at`]).
 
+use super::device_driver::DeviceDriver;
 use crate::trace::Transport;
+use std::sync::Arc;
 use crate::ua::{parse_quirk_list, parse_variation_list, Quirk, Variation};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -20,8 +22,11 @@ pub const DEFAULT_TARGET_USER: &str = "target";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetKind {
     /// A device at an address; `control`: the control port of a standalone `siptest ua`
-    /// that acts for it.
-    Address { control: Option<SocketAddr> },
+    /// that acts for it; `device`: the driver of a real device (`driver:` in a targets file).
+    Address {
+        control: Option<SocketAddr>,
+        device: Option<Arc<DeviceDriver>>,
+    },
     /// The built-in reference UA, started for each run.
     Builtin {
         quirks: Vec<Quirk>,
@@ -114,7 +119,10 @@ impl TargetSpec {
             transport,
             addr,
             user,
-            kind: TargetKind::Address { control },
+            kind: TargetKind::Address {
+                control,
+                device: None,
+            },
         })
     }
 
@@ -168,7 +176,7 @@ impl TargetSpec {
     /// The control port of a standalone `siptest ua` driving the target.
     pub fn control(&self) -> Option<SocketAddr> {
         match &self.kind {
-            TargetKind::Address { control } => *control,
+            TargetKind::Address { control, .. } => *control,
             TargetKind::Builtin { .. } => None,
         }
     }
@@ -255,7 +263,7 @@ impl fmt::Display for TargetSpec {
                 }
                 Ok(())
             }
-            TargetKind::Address { control } => {
+            TargetKind::Address { control, .. } => {
                 let user = if self.user == DEFAULT_TARGET_USER {
                     String::new()
                 } else {

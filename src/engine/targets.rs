@@ -17,15 +17,18 @@
 //! every error is a [`LoadError`] (`file:line:column: message`). The lifecycle of a started
 //! device ([`Device`]) is the edge: a process group killed when the device is dropped.
 
-use super::target::TargetSpec;
-use crate::scenario::{parse_duration, Capability, LoadError, LoadErrorKind, Located, Scenario};
+use super::device_driver::RawDeviceDriver;
+use super::target::{TargetKind, TargetSpec};
+use crate::scenario::{
+    parse_duration, Capability, LoadError, LoadErrorKind, Located, Role, Scenario,
+};
 use serde::Deserialize;
 use serde_saphyr::{DefaultMessageFormatter, Error as YamlError, MessageFormatter};
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -50,6 +53,12 @@ pub struct NamedTarget {
     pub stop: Option<String>,
     /// What the device supports; `None` when not said (then every scenario runs).
     pub supports: Option<Vec<Capability>>,
+    /// The roles the device plays (`ua`, `proxy`, `b2bua`); `None`: any (the built-in UA
+    /// plays both a UA and a proxy). A scenario for another role (`target.role`) is not run.
+    pub roles: Option<Vec<Role>>,
+    /// The device's own directory (`$SIPTEST_TARGET_DIR` for `start` and `stop`): made empty
+    /// before `start`, removed after `stop`.
+    pub dir: PathBuf,
 }
 
 /// When a target counts as ready.
@@ -73,6 +82,9 @@ struct RawTarget {
     ready: Option<Located<RawReady>>,
     stop: Option<String>,
     supports: Option<Vec<Capability>>,
+    roles: Option<Vec<Role>>,
+    /// How a real device is asked to act (`docs/targets.md`).
+    driver: Option<Located<RawDeviceDriver>>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +108,41 @@ impl NamedTarget {
             .filter(|c| !has(c))
             .cloned()
             .collect()
+    }
+}
+
+impl NamedTarget {
+    /// Why `sc` is not for this target, or `None`: the scenario is for another role
+    /// (`target.role`), or needs what the target does not support (`target.needs`).
+    pub fn unsuited(&self, sc: &Scenario) -> Option<String> {
+        let name = &self.name.value;
+        if let Some(roles) = &self.roles {
+            if !roles.contains(&sc.target.role) {
+                let plays: Vec<&str> = roles.iter().map(|r| role_name(*r)).collect();
+                return Some(format!(
+                    "target `{name}` plays {} (its `roles`); this scenario is for a {} \
+                     (target.role)",
+                    plays.join(", "),
+                    role_name(sc.target.role)
+                ));
+            }
+        }
+        let m = self.missing(sc);
+        (!m.is_empty()).then(|| {
+            let list: Vec<String> = m.iter().map(ToString::to_string).collect();
+            format!(
+                "target `{name}` does not support {} (target.needs; its `supports` lacks it)",
+                list.join(", ")
+            )
+        })
+    }
+}
+
+fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::Ua => "ua",
+        Role::Proxy => "proxy",
+        Role::B2bua => "b2bua",
     }
 }
 
@@ -199,6 +246,7 @@ pub fn load_targets_str(text: &str, file: &str) -> Result<Vec<NamedTarget>, Vec<
                 (Ok(addr), super::target::TargetKind::Address { .. }) if addr.port() != 0 => {
                     spec.kind = super::target::TargetKind::Address {
                         control: Some(addr),
+                        device: None,
                     };
                 }
                 (_, super::target::TargetKind::Builtin { .. }) => {
@@ -214,6 +262,27 @@ pub fn load_targets_str(text: &str, file: &str) -> Result<Vec<NamedTarget>, Vec<
                         c.value
                     );
                     errors.push(err(c.line, c.column, LoadErrorKind::InvalidValue, msg));
+                }
+            }
+        }
+        let dir = device_dir(&t.name);
+        if let Some(d) = t.driver {
+            let at = (d.line, d.column);
+            match (d.value.check(at, &dir), spec.as_mut()) {
+                (Ok(driver), Some(spec)) => match &mut spec.kind {
+                    TargetKind::Address { control: None, device } => {
+                        *device = Some(std::sync::Arc::new(driver));
+                    }
+                    _ => {
+                        let msg = "`driver` is for a real device at an address, without \
+                                   `control` (a builtin target is driven in-process)"
+                            .to_string();
+                        errors.push(err(at.0, at.1, LoadErrorKind::Conflict, msg));
+                    }
+                },
+                (Ok(_), None) => {}
+                (Err(es), _) => {
+                    errors.extend(es.into_iter().map(|(l, c, k, m)| err(l, c, k, m)));
                 }
             }
         }
@@ -260,6 +329,8 @@ pub fn load_targets_str(text: &str, file: &str) -> Result<Vec<NamedTarget>, Vec<
                 ready,
                 stop: t.stop,
                 supports: t.supports,
+                roles: t.roles,
+                dir,
             });
         }
     }
@@ -315,11 +386,17 @@ fn yaml_error(e: &YamlError, file: &str) -> LoadError {
     }
 }
 
+/// The directory of the device named `name` for this siptest process.
+fn device_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("siptest-{}-target-{name}", std::process::id()))
+}
+
 /// A started device: its `sh -c` process leads its own process group, which is killed (TERM,
 /// then KILL) when the device is dropped, so that `timeout sipp ...` goes with it.
 pub struct Device {
     child: Option<Child>,
     stop: Option<String>,
+    dir: PathBuf,
 }
 
 impl Device {
@@ -328,7 +405,11 @@ impl Device {
         let mut dev = Device {
             child: None,
             stop: t.stop.clone(),
+            dir: t.dir.clone(),
         };
+        let _ = std::fs::remove_dir_all(&t.dir);
+        std::fs::create_dir_all(&t.dir)
+            .map_err(|e| format!("cannot create {}: {e}", t.dir.display()))?;
         if let Some(cmd) = &t.start {
             if let Some(dir) = log.parent() {
                 let _ = std::fs::create_dir_all(dir);
@@ -339,6 +420,7 @@ impl Device {
             let child = Command::new("sh")
                 .arg("-c")
                 .arg(cmd)
+                .env("SIPTEST_TARGET_DIR", &t.dir)
                 .stdin(Stdio::null())
                 .stdout(out)
                 .stderr(err)
@@ -387,6 +469,7 @@ impl Drop for Device {
             if let Ok(c) = Command::new("sh")
                 .arg("-c")
                 .arg(cmd)
+                .env("SIPTEST_TARGET_DIR", &self.dir)
                 .stdin(Stdio::null())
                 .process_group(0)
                 .spawn()
@@ -397,6 +480,7 @@ impl Drop for Device {
         if let Some(c) = self.child.take() {
             end_tree(c, Duration::ZERO);
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -558,96 +642,5 @@ fn options_request(target: &TargetSpec, local: SocketAddr, transport: &str, n: u
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::load_str;
-
-    const FILE: &str = "- name: sipp\n  address: udp:127.0.0.1:5070\n  user: service\n  t1: 100\n  \
-                        ready: { options_ping: true, timeout: 2s }\n  supports: [INVITE, BYE, 100rel]\n\
-                        - name: bare\n  address: tcp:[::1]:5060\n";
-
-    #[test]
-    fn loads_named_targets() {
-        let t = load_targets_str(FILE, "t.yaml").unwrap();
-        assert_eq!(t.len(), 2);
-        assert_eq!(t[0].name.value, "sipp");
-        assert_eq!(t[0].spec.uri(), "sip:service@127.0.0.1:5070");
-        assert_eq!(t[0].t1, Some(Duration::from_millis(100)));
-        assert_eq!(t[0].ready.unwrap().timeout, Duration::from_secs(2));
-        assert_eq!(t[0].supports.as_ref().unwrap().len(), 3);
-        assert_eq!(t[1].supports, None);
-        assert_eq!(t[1].spec.to_string(), "tcp:[::1]:5060");
-    }
-
-    #[test]
-    fn a_control_port_and_a_builtin_address() {
-        let text = "- name: ua\n  address: udp:127.0.0.1:5070\n  control: 127.0.0.1:5071\n\
-                    - name: ref\n  address: builtin:tcp?quirk=no-to-tag\n";
-        let t = load_targets_str(text, "t").unwrap();
-        assert_eq!(t[0].spec.control(), Some("127.0.0.1:5071".parse().unwrap()));
-        assert!(t[1].spec.is_builtin());
-        let e = load_targets_str(
-            "- name: a\n  address: udp:127.0.0.1:1\n  control: here\n",
-            "t",
-        )
-        .unwrap_err();
-        assert!(
-            e[0].to_string()
-                .starts_with("t:3:12: expected the control port"),
-            "{}",
-            e[0]
-        );
-    }
-
-    #[test]
-    fn errors_are_located() {
-        let cases = [
-            (
-                "- name: a\n  adress: udp:127.0.0.1:5060\n",
-                "t:2:3: unknown key `adress`",
-            ),
-            (
-                "- name: a\n  address: udp:localhost:5060\n",
-                "t:2:12: bad target",
-            ),
-            (
-                "- name: a\n  address: udp:127.0.0.1:1\n  ready: { timeout: 5 }\n",
-                "t:3:21: expected a duration",
-            ),
-            (
-                "- name: a\n  address: udp:127.0.0.1:1\n- name: a\n  address: udp:127.0.0.1:2\n",
-                "t:3:9: target name `a` is used twice",
-            ),
-            (
-                "- name: a\n  address: udp:127.0.0.1:1\n  supports: [INVITE, 100rell]\n",
-                "t:3:",
-            ),
-            (
-                "- name: a\n  address: udp:127.0.0.1:1\n  t1: 0\n",
-                "t:3:7: ",
-            ),
-            ("- name: a\n", "missing required key `address`"),
-        ];
-        for (text, want) in cases {
-            let e = load_targets_str(text, "t").unwrap_err();
-            let got = e[0].to_string();
-            assert!(
-                got.starts_with(want) || got.contains(want),
-                "{text:?}: {got}"
-            );
-        }
-    }
-
-    #[test]
-    fn missing_capabilities_are_named() {
-        let t = load_targets_str(FILE, "t.yaml").unwrap();
-        let sc = load_str(
-            "name: r\nsummary: s\ntarget: { needs: [INVITE, REFER, event:refer] }\nagents: { a: {} }\nsteps:\n  - send: OPTIONS\n",
-            "r.yaml",
-        )
-        .unwrap();
-        let missing: Vec<String> = t[0].missing(&sc).iter().map(ToString::to_string).collect();
-        assert_eq!(missing, ["REFER", "event:refer"]);
-        assert!(t[1].missing(&sc).is_empty());
-    }
-}
+#[path = "targets_tests.rs"]
+mod tests;
