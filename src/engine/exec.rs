@@ -38,7 +38,7 @@ impl Run<'_> {
     pub async fn execute_then(&mut self, steps_done: impl FnOnce(&Verdict)) -> Verdict {
         let v = self.play().await;
         if !v.is_pass() {
-            self.teardown();
+            self.teardown(true);
         }
         steps_done(&v);
         self.linger().await;

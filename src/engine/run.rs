@@ -47,6 +47,8 @@ pub struct Run<'s> {
     pub driver: Option<super::driver::Driver>,
     /// When each step played so far started, since `start`.
     pub step_started: Vec<Duration>,
+    /// The run did not pass and its calls were ended ([`Run::teardown`]).
+    pub torn_down: bool,
 }
 
 impl<'s> Run<'s> {
@@ -71,7 +73,7 @@ impl<'s> Run<'s> {
             ..RunVars::default()
         };
         let mut agents = Vec::new();
-        for (a, ep) in sc.agents.iter().zip(&endpoints) {
+        for (i, (a, ep)) in sc.agents.iter().zip(&endpoints).enumerate() {
             let local = ep.local_addr();
             vars.agents.insert(
                 a.name.value.clone(),
@@ -83,13 +85,20 @@ impl<'s> Run<'s> {
             );
             let wire: Arc<dyn Wire> = ep.clone();
             let session = u64::from(local.port()) << 16 | (n & 0xffff);
+            // Each agent is a UA of its own, and a Call-ID names one UA's dialog (RFC 3261
+            // §8.1.1.4): the first agent's is `[call_id]`, the others' are derived from it.
+            let agent_call_id = if i == 0 {
+                call_id.clone()
+            } else {
+                format!("{}-{}@siptest", vars.run_id, a.name.value)
+            };
             agents.push(Agent::new(
                 &a.name.value,
                 &a.user,
                 a.display.clone(),
                 wire,
                 cfg.target.addr,
-                &call_id,
+                &agent_call_id,
                 (timers.t1, timers.t2),
                 session,
             ));
@@ -110,6 +119,7 @@ impl<'s> Run<'s> {
             rotate: 0,
             driver: None,
             step_started: Vec::new(),
+            torn_down: false,
         })
     }
 
@@ -203,7 +213,12 @@ impl<'s> Run<'s> {
     /// the sockets and late retransmissions are absorbed.
     pub async fn linger(&mut self) {
         let until = Instant::now() + self.timers.t1.min(Duration::from_millis(100));
-        while self.pump(until).await {}
+        while self.pump(until).await {
+            // A 2xx that crossed the CANCEL of a failed run's teardown: end that call too.
+            if self.torn_down {
+                self.teardown(false);
+            }
+        }
     }
 
     /// Every agent's trace merged by time, with time zero at `started_at`.

@@ -508,8 +508,18 @@ impl Run<'_> {
     /// waiting for answers: a CANCEL for each INVITE with a provisional but no final
     /// response (RFC 3261 §9.1), a BYE in each confirmed dialog (§15.1.1). A target in a lab is not left
     /// ringing or in a call.
-    pub(super) fn teardown(&mut self) {
+    /// Ends what a run that did not pass leaves behind: CANCELs INVITEs still ringing (when
+    /// `cancel`) and BYEs every INVITE dialog that is confirmed and has seen no BYE, so that
+    /// a real device is not left in a call that blocks the next run. While the run lingers
+    /// it is called again without `cancel`, for a 2xx that crossed the CANCEL (RFC 3261
+    /// §9.1: that call is up and must be ended with a BYE).
+    pub(super) fn teardown(&mut self, cancel: bool) {
+        self.torn_down = true;
         for agent in &mut self.agents {
+            if !cancel {
+                bye_leftovers(agent);
+                continue;
+            }
             let pending: Vec<Message> = agent
                 .sent
                 .values()
@@ -524,21 +534,7 @@ impl Run<'_> {
                     }
                 }
             }
-            for i in 0..agent.slots.len() {
-                let via = agent.wire.new_via();
-                let Some(d) = agent.slots[i].dialog.as_mut() else {
-                    continue;
-                };
-                if !d.is_confirmed() {
-                    continue;
-                }
-                if let Ok(bye) = compose::in_dialog_request(d, "BYE", &via) {
-                    let msg = parse_message(&bye.to_bytes());
-                    if let Ok(tx) = agent.wire.send_request_to(agent.target, msg.clone()) {
-                        agent.record_sent(tx, msg, Some(i), AckMode::Auto);
-                    }
-                }
-            }
+            bye_leftovers(agent);
         }
     }
 
@@ -549,6 +545,38 @@ impl Run<'_> {
             ReplyTo::Latest => r.iter().rposition(|x| !x.answered),
             ReplyTo::Method(m) => r.iter().rposition(|x| !x.answered && &x.method == m),
             ReplyTo::Label(l) => r.iter().rposition(|x| x.label.as_deref() == Some(l)),
+        }
+    }
+}
+
+/// BYEs each confirmed INVITE dialog of `agent` in which no BYE was sent or received.
+fn bye_leftovers(agent: &mut super::agent::Agent) {
+    for i in 0..agent.slots.len() {
+        let in_slot = |method: &str| {
+            agent
+                .sent
+                .values()
+                .any(|s| s.slot == Some(i) && s.method == method)
+                || agent
+                    .received
+                    .iter()
+                    .any(|r| r.slot == Some(i) && r.method == method)
+        };
+        if !in_slot("INVITE") || in_slot("BYE") {
+            continue;
+        }
+        let via = agent.wire.new_via();
+        let Some(d) = agent.slots[i].dialog.as_mut() else {
+            continue;
+        };
+        if !d.is_confirmed() {
+            continue;
+        }
+        if let Ok(bye) = compose::in_dialog_request(d, "BYE", &via) {
+            let msg = parse_message(&bye.to_bytes());
+            if let Ok(tx) = agent.wire.send_request_to(agent.target, msg.clone()) {
+                agent.record_sent(tx, msg, Some(i), AckMode::Auto);
+            }
         }
     }
 }

@@ -53,7 +53,7 @@ pub struct NamedTarget {
     pub stop: Option<String>,
     /// What the device supports; `None` when not said (then every scenario runs).
     pub supports: Option<Vec<Capability>>,
-    /// The roles the device plays (`ua`, `proxy`, `b2bua`); `None`: any (the built-in UA
+    /// The roles the device plays (`ua`, `proxy`, `b2bua`, `registrar`); `None`: any (the built-in UA
     /// plays both a UA and a proxy). A scenario for another role (`target.role`) is not run.
     pub roles: Option<Vec<Role>>,
     /// The device's own directory (`$SIPTEST_TARGET_DIR` for `start` and `stop`): made empty
@@ -143,6 +143,7 @@ fn role_name(r: Role) -> &'static str {
         Role::Ua => "ua",
         Role::Proxy => "proxy",
         Role::B2bua => "b2bua",
+        Role::Registrar => "registrar",
     }
 }
 

@@ -66,6 +66,8 @@ pub enum Role {
     Proxy,
     /// A back-to-back user agent: two dialogs, one per side.
     B2bua,
+    /// A registrar (RFC 3261 §10.3): it takes REGISTER for its domain, challenging it.
+    Registrar,
 }
 
 /// Something a target may or may not support.

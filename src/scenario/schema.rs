@@ -221,7 +221,7 @@ fn scenario_defs() -> Defs {
                     "type": "object",
                     "additionalProperties": false,
                     "properties": {
-                        "role": { "enum": ["ua", "proxy", "b2bua"], "default": "ua" },
+                        "role": { "enum": ["ua", "proxy", "b2bua", "registrar"], "default": "ua" },
                         "needs": described(
                             json!({ "type": "array", "items": capability }),
                             "Capabilities the target must have: methods (REFER), option tags \
