@@ -8,11 +8,11 @@
 //! (`AllBut`: the target only sends requests there, or acts as a proxy, which forwards other
 //! agents' responses and answers nothing itself).
 
+mod common;
+
+use common::runs::{catalogue, on_workers, Subject};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::Command;
-use std::sync::Mutex;
 
 /// Which scenarios a quirk makes fail (verdict `fail`; anything but `pass` counts as revealed,
 /// and a revealed scenario must end `fail`).
@@ -189,53 +189,24 @@ const TABLE: &[(&str, Reveal)] = &[
     ("message-415", Only(&["non-invite-message"])),
 ];
 
-/// Quirk runs at once, and runs at once within each (the machine has 2 cores).
-const WORKERS: usize = 1;
-const JOBS: &str = "3";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// The library against `builtin?quirk=QUIRK`. The table is about the scenarios' own
+/// expectations: no golden transcripts here (a golden can reveal a quirk in more scenarios;
+/// tests/transcripts.rs covers goldens).
+fn subject(quirk: &str) -> Subject {
+    Subject::new(
+        format!("builtin?quirk={quirk}"),
+        format!("ua-quirks/{quirk}"),
+    )
+    .golden_dir("ua-quirks/no-goldens")
 }
 
-fn siptest(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_siptest"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run siptest");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "siptest {args:?}: not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+/// A run as the table reads it: verdict, source, and why it did not pass.
+type Run = (String, String, String);
 
-/// Runs `paths` against `builtin?quirk=QUIRK`: scenario name -> (verdict, source, why).
-fn run(quirk: &str, paths: &[&str]) -> BTreeMap<String, (String, String, String)> {
-    let target = format!("builtin?quirk={quirk}");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("ua-quirks/{quirk}"));
-    // The table is about the scenarios' own expectations: no golden transcripts here (a
-    // golden can reveal a quirk in more scenarios; tests/transcripts.rs covers goldens).
-    let no_goldens = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ua-quirks/no-goldens");
-    let mut args = vec![
-        "run",
-        "--golden-dir",
-        no_goldens.to_str().unwrap(),
-        "--target",
-        &target,
-        "--jobs",
-        JOBS,
-        "--format",
-        "json",
-        "--report-dir",
-        dir.to_str().unwrap(),
-    ];
-    args.extend_from_slice(paths);
-    let doc = siptest(&args);
+/// The runs of a `siptest run`, by scenario name, as the table reads them.
+fn summary(runs: BTreeMap<String, Value>) -> BTreeMap<String, Run> {
     let mut out = BTreeMap::new();
-    for r in doc["runs"].as_array().expect("runs") {
+    for (name, r) in runs {
         let why = match r["verdict"].as_str() {
             Some("pass") => String::new(),
             _ => format!(
@@ -248,7 +219,7 @@ fn run(quirk: &str, paths: &[&str]) -> BTreeMap<String, (String, String, String)
             ),
         };
         out.insert(
-            r["scenario"].as_str().expect("scenario").to_string(),
+            name,
             (
                 r["verdict"].as_str().expect("verdict").to_string(),
                 r["source"].as_str().expect("source").to_string(),
@@ -270,11 +241,10 @@ fn expected(reveal: &Reveal, all: &BTreeSet<String>) -> BTreeSet<String> {
     }
 }
 
-/// Checks one quirk; the scenarios whose outcome differs from the table are played once more
-/// on their own (a loaded machine can stretch a timer window past the checker's tolerance),
-/// and only a difference that repeats counts. Returns the failing set and the problems.
+/// Checks one quirk: the scenarios that do not pass, and the problems.
 fn check_quirk(quirk: &str) -> (BTreeSet<String>, Vec<String>) {
-    let runs = run(quirk, &["scenarios/"]);
+    let subject = subject(quirk);
+    let runs = summary(subject.run(&["scenarios/"]));
     let all: BTreeSet<String> = runs.keys().cloned().collect();
     let reveal = &TABLE
         .iter()
@@ -282,31 +252,7 @@ fn check_quirk(quirk: &str) -> (BTreeSet<String>, Vec<String>) {
         .unwrap_or_else(|| panic!("quirk `{quirk}` has no entry in TABLE"))
         .1;
     let want = expected(reveal, &all);
-    let failing = |runs: &BTreeMap<String, (String, String, String)>| -> BTreeSet<String> {
-        runs.iter()
-            .filter(|(_, (v, _, _))| v != "pass")
-            .map(|(n, _)| n.clone())
-            .collect()
-    };
-    let mut got = failing(&runs);
-    let differing: Vec<String> = got.symmetric_difference(&want).cloned().collect();
-    if !differing.is_empty() {
-        let sources: Vec<&str> = differing.iter().map(|n| runs[n].1.as_str()).collect();
-        let again = run(quirk, &sources);
-        for n in &differing {
-            if again.get(n).is_some_and(|(v, _, _)| v != "pass") == want.contains(n) {
-                eprintln!(
-                    "{quirk}: {n} differed once and not on replay: {:?}",
-                    runs[n]
-                );
-                if want.contains(n) {
-                    got.insert(n.clone());
-                } else {
-                    got.remove(n);
-                }
-            }
-        }
-    }
+    let got = failing(quirk, &subject, &runs, &want);
     let mut problems = Vec::new();
     for n in got.difference(&want) {
         problems.push(format!(
@@ -323,7 +269,7 @@ fn check_quirk(quirk: &str) -> (BTreeSet<String>, Vec<String>) {
     // capability it lacks) or an error (siptest's own problem) does not count.
     for n in got.intersection(&want) {
         let verdict = &runs[n].0;
-        if verdict != "fail" && again_verdict(quirk, &runs[n].1) != "fail" {
+        if verdict != "fail" && again_verdict(&subject, &runs[n].1) != "fail" {
             problems.push(format!(
                 "{quirk}: {n} is revealed as `{verdict}`, not `fail`: {:?}",
                 runs[n]
@@ -336,51 +282,65 @@ fn check_quirk(quirk: &str) -> (BTreeSet<String>, Vec<String>) {
     (got, problems)
 }
 
+/// The scenarios of `runs` that do not pass. Those whose outcome differs from the table
+/// (`want`) are played once more on their own, and only a difference that repeats counts.
+fn failing(
+    quirk: &str,
+    subject: &Subject,
+    runs: &BTreeMap<String, Run>,
+    want: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut got: BTreeSet<String> = runs
+        .iter()
+        .filter(|(_, (v, _, _))| v != "pass")
+        .map(|(n, _)| n.clone())
+        .collect();
+    let differing: Vec<String> = got.symmetric_difference(want).cloned().collect();
+    if !differing.is_empty() {
+        let sources: Vec<&str> = differing.iter().map(|n| runs[n].1.as_str()).collect();
+        let again = summary(subject.replay(&sources));
+        for n in &differing {
+            if again.get(n).is_some_and(|(v, _, _)| v != "pass") == want.contains(n) {
+                eprintln!(
+                    "{quirk}: {n} differed once and not on replay: {:?}",
+                    runs[n]
+                );
+                if want.contains(n) {
+                    got.insert(n.clone());
+                } else {
+                    got.remove(n);
+                }
+            }
+        }
+    }
+    got
+}
+
 /// The verdict of one scenario file played once more against the quirk.
-fn again_verdict(quirk: &str, source: &str) -> String {
-    run(quirk, &[source])
+fn again_verdict(subject: &Subject, source: &str) -> String {
+    summary(subject.replay(&[source]))
         .into_values()
         .next()
         .map(|(v, _, _)| v)
         .unwrap_or_default()
 }
 
-fn quirk_names() -> Vec<String> {
-    let list = siptest(&["ua", "--list-quirks", "--format", "json"]);
-    list.as_array()
-        .expect("a JSON array of quirks")
-        .iter()
-        .map(|q| q["name"].as_str().expect("name").to_string())
-        .collect()
-}
-
 #[test]
 fn every_quirk_is_revealed_by_exactly_the_scenarios_in_the_table() {
-    let names = quirk_names();
+    let names: Vec<String> = catalogue("--list-quirks")
+        .iter()
+        .map(|q| q["name"].as_str().expect("name").to_string())
+        .collect();
     for (q, _) in TABLE {
         assert!(
             names.iter().any(|n| n == q),
             "TABLE names `{q}`, which is not in the catalogue"
         );
     }
-    let queue = Mutex::new(names.clone());
-    let results = Mutex::new(BTreeMap::new());
-    std::thread::scope(|s| {
-        for _ in 0..WORKERS {
-            s.spawn(|| loop {
-                let Some(q) = queue.lock().unwrap().pop() else {
-                    return;
-                };
-                let r = check_quirk(&q);
-                results.lock().unwrap().insert(q, r);
-            });
-        }
-    });
-    let results = results.into_inner().unwrap();
+    let results = on_workers(&names, |q| check_quirk(q));
     let mut problems = Vec::new();
     println!("{:<28} scenarios that do not pass", "quirk");
-    for q in &names {
-        let (failing, p) = &results[q];
+    for (q, (failing, p)) in names.iter().zip(&results) {
         let list: Vec<&str> = failing.iter().map(String::as_str).collect();
         println!("{q:<28} {} ({})", list.join(", "), list.len());
         problems.extend(p.iter().cloned());

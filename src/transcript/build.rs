@@ -211,9 +211,28 @@ impl Builder<'_> {
         self.aliases.get(kind, raw)
     }
 
+    /// The fields of a line, in the order the module's documentation lists them.
     fn fields(&mut self, m: &Message) -> Vec<Field> {
         let mut out = Vec::new();
-        let call = m.call_id();
+        self.identifiers(m, &mut out);
+        registration(m, &mut out);
+        list(m, HeaderName::Require, "require", false, &mut out);
+        self.reliability_and_timers(m, &mut out);
+        self.events_and_transfer(m, &mut out);
+        self.digest(m, &mut out);
+        self.body(m, &mut out);
+        list(m, HeaderName::Supported, "supported", false, &mut out);
+        list(m, HeaderName::Allow, "allow", true, &mut out);
+        list(m, HeaderName::Accept, "accept", false, &mut out);
+        list(m, HeaderName::AllowEvents, "allow-events", false, &mut out);
+        if let Some(v) = m.first_value(HeaderName::MinSe) {
+            out.push(Field::new("min-se", v.trim()));
+        }
+        out
+    }
+
+    /// `call`, `from`, `to`, `via` and `cseq`: the dialog and the transaction.
+    fn identifiers(&mut self, m: &Message, out: &mut Vec<Field>) {
         let push_tag = |b: &mut Self, out: &mut Vec<Field>, key: &str, tag: Option<String>| {
             let v = match tag {
                 Some(t) => b.alias(Kind::Tag, &t),
@@ -221,13 +240,12 @@ impl Builder<'_> {
             };
             out.push(Field::new(key, v));
         };
-        if let Some(c) = &call {
-            let a = self.alias(Kind::Call, c);
+        if let Some(c) = m.call_id() {
+            let a = self.alias(Kind::Call, &c);
             out.push(Field::new("call", a));
         }
-        let from_tag = m.from_tag();
-        push_tag(self, &mut out, "from", from_tag.clone());
-        push_tag(self, &mut out, "to", m.to_tag());
+        push_tag(self, out, "from", m.from_tag());
+        push_tag(self, out, "to", m.to_tag());
         let branches: Vec<String> = m
             .vias()
             .iter()
@@ -240,13 +258,7 @@ impl Builder<'_> {
             out.push(Field::new("via", branches.join(",")));
         }
         if let Some(cs) = m.cseq() {
-            let key = format!(
-                "{}\n{}\n{}",
-                call.as_deref().unwrap_or(""),
-                from_tag.as_deref().unwrap_or(""),
-                cs.number
-            );
-            let mut v = self.alias(Kind::CSeq, &key);
+            let mut v = self.alias(Kind::CSeq, &cseq_key(m, cs.number));
             let own = m.method();
             if m.is_request() && own.as_deref() != Some(cs.method.as_str()) {
                 v.push(':');
@@ -254,17 +266,10 @@ impl Builder<'_> {
             }
             out.push(Field::new("cseq", v));
         }
-        let contacts = m.values(HeaderName::Contact);
-        if !contacts.is_empty() {
-            let star = contacts.iter().any(|c| c.trim() == "*");
-            out.push(Field::new("contact", if star { "*" } else { "" }));
-        }
-        if let Some(e) = m.first_value(HeaderName::Expires) {
-            out.push(Field::new("expires", e.trim()));
-        } else if let Some(e) = contacts.iter().find_map(|c| param(c, "expires")) {
-            out.push(Field::new("expires", e));
-        }
-        list(m, HeaderName::Require, "require", false, &mut out);
+    }
+
+    /// `rseq` and `rack` (RFC 3262), `session-expires` (RFC 4028).
+    fn reliability_and_timers(&mut self, m: &Message, out: &mut Vec<Field>) {
         if let Some(r) = m.first_value(HeaderName::RSeq) {
             let a = self.alias(Kind::RSeq, r.trim());
             out.push(Field::new("rseq", a));
@@ -274,13 +279,7 @@ impl Builder<'_> {
             .and_then(|v| headers::parse_rack(&v).ok())
         {
             let r = self.alias(Kind::RSeq, &ra.response_num.to_string());
-            let key = format!(
-                "{}\n{}\n{}",
-                call.as_deref().unwrap_or(""),
-                from_tag.as_deref().unwrap_or(""),
-                ra.cseq_num
-            );
-            let c = self.alias(Kind::CSeq, &key);
+            let c = self.alias(Kind::CSeq, &cseq_key(m, ra.cseq_num));
             out.push(Field::new("rack", format!("{r}/{c}:{}", ra.method)));
         }
         if let Some(se) = m
@@ -297,6 +296,10 @@ impl Builder<'_> {
                 format!("{}/{refresher}", se.seconds),
             ));
         }
+    }
+
+    /// `event` and `sub-state` (RFC 6665), `refer-to` (RFC 3515) and `replaces` (RFC 3891).
+    fn events_and_transfer(&mut self, m: &Message, out: &mut Vec<Field>) {
         if let Some(ev) = m
             .first_value(HeaderName::Event)
             .and_then(|v| headers::parse_event(&v).ok())
@@ -323,6 +326,10 @@ impl Builder<'_> {
             let v = self.replaces(&r);
             out.push(Field::new("replaces", v));
         }
+    }
+
+    /// `challenge` and `auth`: the digest algorithm and nonce of each side.
+    fn digest(&mut self, m: &Message, out: &mut Vec<Field>) {
         for name in [HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate] {
             let mut found = Vec::new();
             for h in m.headers_named(name) {
@@ -350,6 +357,10 @@ impl Builder<'_> {
                 out.push(Field::new("auth", format!("{alg}:{nonce}")));
             }
         }
+    }
+
+    /// `ct`, `frag` (the status of a message/sipfrag body) and the SDP summary.
+    fn body(&mut self, m: &Message, out: &mut Vec<Field>) {
         if let Some(ct) = m.content_type() {
             let essence = ct.essence();
             if essence == "message/sipfrag" {
@@ -365,16 +376,8 @@ impl Builder<'_> {
             }
         }
         if let Some(sdp) = m.sdp() {
-            super::sdp::summarise(&sdp, &mut self.aliases, &mut out);
+            super::sdp::summarise(&sdp, &mut self.aliases, out);
         }
-        list(m, HeaderName::Supported, "supported", false, &mut out);
-        list(m, HeaderName::Allow, "allow", true, &mut out);
-        list(m, HeaderName::Accept, "accept", false, &mut out);
-        list(m, HeaderName::AllowEvents, "allow-events", false, &mut out);
-        if let Some(v) = m.first_value(HeaderName::MinSe) {
-            out.push(Field::new("min-se", v.trim()));
-        }
-        out
     }
 
     /// The party a Refer-To URI names (when its host and port are known), with the Replaces
@@ -443,6 +446,32 @@ fn list(m: &Message, name: HeaderName, key: &str, upper: bool, out: &mut Vec<Fie
             items.join(",")
         },
     ));
+}
+
+/// `contact` (present; `*` for a REGISTER removing all) and `expires` (the header, else a
+/// Contact's parameter).
+fn registration(m: &Message, out: &mut Vec<Field>) {
+    let contacts = m.values(HeaderName::Contact);
+    if !contacts.is_empty() {
+        let star = contacts.iter().any(|c| c.trim() == "*");
+        out.push(Field::new("contact", if star { "*" } else { "" }));
+    }
+    if let Some(e) = m.first_value(HeaderName::Expires) {
+        out.push(Field::new("expires", e.trim()));
+    } else if let Some(e) = contacts.iter().find_map(|c| param(c, "expires")) {
+        out.push(Field::new("expires", e));
+    }
+}
+
+/// What a CSeq number is aliased by: Call-ID, From tag and number (a CSeq counts per sender
+/// of a dialog), so that a RAck's CSeq reads as the alias of the request it acknowledges.
+fn cseq_key(m: &Message, number: u32) -> String {
+    format!(
+        "{}\n{}\n{}",
+        m.call_id().as_deref().unwrap_or(""),
+        m.from_tag().as_deref().unwrap_or(""),
+        number
+    )
 }
 
 /// A parameter of a header value (`expires` of a Contact), by name.

@@ -11,7 +11,7 @@
 use super::diff::{
     align_stopped, align_with, render, render_differences, DiffKind, Difference, Tolerance,
 };
-use super::Transcript;
+use super::{Entry, Transcript};
 use crate::engine::verdict::{Failure, Finding, RunResult, StepRef, Verdict};
 use crate::rule::{Level, Severity};
 use serde::Serialize;
@@ -156,92 +156,8 @@ pub fn apply(r: &mut RunResult, golden: &Golden) {
     let outcome = compare(golden, &r.transcript, &r.target, !r.verdict.is_pass());
     if !outcome.equal {
         for d in &outcome.differences {
-            let evidence: Vec<usize> = d
-                .actual
-                .and_then(|a| r.transcript.entries.get(a))
-                .map(|e| e.messages.clone())
-                .unwrap_or_default();
-            let expected = match d.golden.and_then(|g| golden.transcript.entries.get(g)) {
-                Some(_) => format!(
-                    "{} as in {}",
-                    d.golden.map_or(String::new(), |g| format!(
-                        "message {} `{}`",
-                        g + 1,
-                        golden.transcript.line(g).trim_start()
-                    )),
-                    outcome.file
-                ),
-                None => format!("no such message ({})", outcome.file),
-            };
-            // Timing and retransmission counts depend on the network and on siptest's own
-            // timers as much as on the target (the checker judges retransmission schedules by
-            // the RFC): shown, never failing a run.
-            // A difference at a message another finding already explains (a 405 where the
-            // golden has a 200 is the spec-level refusal, not a second problem) is shown as
-            // its evidence, without a level of its own.
-            // When the run already failed for a classified reason, its golden differences
-            // are that failure's consequences (a broken flow turns later messages into
-            // noise): they are listed as evidence, without a level of their own.
-            let explained = r
-                .findings
-                .iter()
-                .any(|f| f.level.is_some() && f.severity == "error" && f.source != "golden");
-            // A changed digest challenge is what the target offers, not a flow: spec level
-            // (RFC 8760 §2.4: SHA-256 challenges come first).
-            let challenge = d
-                .changes
-                .iter()
-                .any(|c| c.field == "challenge" || c.field == "auth");
-            // A final response to a non-INVITE that the reference flow does not have: the
-            // transaction layer answered or forwarded what it should not have (RFC 4320
-            // §4.2: a late response a proxy must drop).
-            let extra_final = matches!(d.kind, super::diff::DiffKind::Extra)
-                && d.actual
-                    .and_then(|a| r.transcript.entries.get(a))
-                    .is_some_and(|e| is_non_invite_final(&e.label));
-            // A changed session description in an INVITE is how the call is held or answered
-            // (RFC 3264 §8.4): a request of the target's is its hold style, a response the
-            // direction of its answer.
-            let sdp_in_invite = d
-                .actual
-                .and_then(|a| r.transcript.entries.get(a))
-                .filter(|e| e.from == "target")
-                .filter(|e| e.label == "INVITE" || e.label.ends_with("/INVITE"))
-                .filter(|_| {
-                    // `sdp.m1`: a stream's direction and connection (not its codecs).
-                    d.changes.iter().any(|c| {
-                        c.field
-                            .strip_prefix("sdp.m")
-                            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-                    })
-                });
-            let (rule, level, severity) = if is_timing(d.rule) || explained {
-                (d.rule, None, "warning")
-            } else if let Some(e) = sdp_in_invite {
-                let rule = if e.label == "INVITE" {
-                    "seq.hold.style"
-                } else {
-                    "seq.hold.answer-direction"
-                };
-                (rule, Some(Level::Sequence), "error")
-            } else if challenge {
-                ("spec.auth.algorithm", Some(Level::Spec), "error")
-            } else if extra_final {
-                (
-                    "tx.rfc4320.late-response-forwarded",
-                    Some(Level::Transaction),
-                    "error",
-                )
-            } else {
-                (d.rule, Some(Level::Sequence), "error")
-            };
-            r.findings.push(Finding {
-                level,
-                source: "golden".into(),
-                severity: severity.into(),
-                evidence,
-                ..Finding::engine(rule, &expected, d.what.clone())
-            });
+            let f = finding(r, golden, &outcome.file, d);
+            r.findings.push(f);
         }
         r.findings.sort_by_key(|f| {
             let sev = match f.severity.as_str() {
@@ -271,6 +187,104 @@ pub fn apply(r: &mut RunResult, golden: &Golden) {
         }
     }
     r.golden = Some(outcome);
+}
+
+/// The finding of one difference from the golden `file`: its rule, level and severity
+/// ([`rule_and_level`]), the golden message it expected, and as evidence the run's messages.
+fn finding(r: &RunResult, golden: &Golden, file: &str, d: &Difference) -> Finding {
+    let evidence: Vec<usize> = d
+        .actual
+        .and_then(|a| r.transcript.entries.get(a))
+        .map(|e| e.messages.clone())
+        .unwrap_or_default();
+    let expected = match d.golden.and_then(|g| golden.transcript.entries.get(g)) {
+        Some(_) => format!(
+            "{} as in {}",
+            d.golden.map_or(String::new(), |g| format!(
+                "message {} `{}`",
+                g + 1,
+                golden.transcript.line(g).trim_start()
+            )),
+            file
+        ),
+        None => format!("no such message ({file})"),
+    };
+    let (rule, level, severity) = rule_and_level(r, d);
+    Finding {
+        level,
+        source: "golden".into(),
+        severity: severity.into(),
+        evidence,
+        ..Finding::engine(rule, &expected, d.what.clone())
+    }
+}
+
+/// The rule, level and severity of a difference from the golden in run `r`.
+fn rule_and_level(r: &RunResult, d: &Difference) -> (&'static str, Option<Level>, &'static str) {
+    // Timing and retransmission counts depend on the network and on siptest's own
+    // timers as much as on the target (the checker judges retransmission schedules by
+    // the RFC): shown, never failing a run.
+    // A difference at a message another finding already explains (a 405 where the
+    // golden has a 200 is the spec-level refusal, not a second problem) is shown as
+    // its evidence, without a level of its own.
+    // When the run already failed for a classified reason, its golden differences
+    // are that failure's consequences (a broken flow turns later messages into
+    // noise): they are listed as evidence, without a level of their own.
+    let explained = r
+        .findings
+        .iter()
+        .any(|f| f.level.is_some() && f.severity == "error" && f.source != "golden");
+    // A changed digest challenge is what the target offers, not a flow: spec level
+    // (RFC 8760 §2.4: SHA-256 challenges come first).
+    let challenge = d
+        .changes
+        .iter()
+        .any(|c| c.field == "challenge" || c.field == "auth");
+    // A final response to a non-INVITE that the reference flow does not have: the
+    // transaction layer answered or forwarded what it should not have (RFC 4320
+    // §4.2: a late response a proxy must drop).
+    let extra_final = matches!(d.kind, DiffKind::Extra)
+        && d.actual
+            .and_then(|a| r.transcript.entries.get(a))
+            .is_some_and(|e| is_non_invite_final(&e.label));
+    if is_timing(d.rule) || explained {
+        (d.rule, None, "warning")
+    } else if let Some(e) = sdp_in_invite(r, d) {
+        let rule = if e.label == "INVITE" {
+            "seq.hold.style"
+        } else {
+            "seq.hold.answer-direction"
+        };
+        (rule, Some(Level::Sequence), "error")
+    } else if challenge {
+        ("spec.auth.algorithm", Some(Level::Spec), "error")
+    } else if extra_final {
+        (
+            "tx.rfc4320.late-response-forwarded",
+            Some(Level::Transaction),
+            "error",
+        )
+    } else {
+        (d.rule, Some(Level::Sequence), "error")
+    }
+}
+
+/// The entry of `d` when it is an INVITE of the target's, or the target's response to one,
+/// whose session description changed. That is how the call is held or answered (RFC 3264
+/// §8.4): a request of the target's is its hold style, a response the direction of its answer.
+fn sdp_in_invite<'r>(r: &'r RunResult, d: &Difference) -> Option<&'r Entry> {
+    d.actual
+        .and_then(|a| r.transcript.entries.get(a))
+        .filter(|e| e.from == "target")
+        .filter(|e| e.label == "INVITE" || e.label.ends_with("/INVITE"))
+        .filter(|_| {
+            // `sdp.m1`: a stream's direction and connection (not its codecs).
+            d.changes.iter().any(|c| {
+                c.field
+                    .strip_prefix("sdp.m")
+                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
 }
 
 /// `200/MESSAGE`: a final response to a request other than INVITE.

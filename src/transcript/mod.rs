@@ -219,50 +219,55 @@ impl Transcript {
                 }
                 continue;
             }
-            let err = |expected: &str| ParseError {
-                line: i + 1,
-                expected: expected.to_string(),
-            };
-            let mut words = line.split_whitespace();
-            words
-                .next()
-                .and_then(|n| n.parse::<usize>().ok())
-                .ok_or_else(|| err("the message number"))?;
-            let time_ms = words
-                .next()
-                .and_then(parse_time)
-                .ok_or_else(|| err("the time as `+SECONDS.MILLISECONDS`"))?;
-            let from = words.next().ok_or_else(|| err("the sender"))?.to_string();
-            if words.next() != Some(">") {
-                return Err(err("`>` between sender and receiver"));
-            }
-            let to = words.next().ok_or_else(|| err("the receiver"))?.to_string();
-            let label = words
-                .next()
-                .ok_or_else(|| err("a method or STATUS/METHOD"))?
-                .to_string();
-            let mut e = Entry {
-                time_ms,
-                from,
-                to,
-                label,
-                count: 1,
-                ..Entry::default()
-            };
-            for (k, w) in words.enumerate() {
-                if k == 0 {
-                    if let Some(n) = w.strip_prefix('x').and_then(|n| n.parse().ok()) {
-                        e.count = n;
-                        continue;
-                    }
-                }
-                let (key, value) = w.split_once('=').unwrap_or((w, ""));
-                e.fields.push(Field::new(key, value));
-            }
-            t.entries.push(e);
+            t.entries.push(parse_entry(line, i + 1)?);
         }
         Ok(t)
     }
+}
+
+/// One message line of the text form (`line`: its 1-based number, for errors).
+fn parse_entry(text: &str, line: usize) -> Result<Entry, ParseError> {
+    let err = |expected: &str| ParseError {
+        line,
+        expected: expected.to_string(),
+    };
+    let mut words = text.split_whitespace();
+    words
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+        .ok_or_else(|| err("the message number"))?;
+    let time_ms = words
+        .next()
+        .and_then(parse_time)
+        .ok_or_else(|| err("the time as `+SECONDS.MILLISECONDS`"))?;
+    let from = words.next().ok_or_else(|| err("the sender"))?.to_string();
+    if words.next() != Some(">") {
+        return Err(err("`>` between sender and receiver"));
+    }
+    let to = words.next().ok_or_else(|| err("the receiver"))?.to_string();
+    let label = words
+        .next()
+        .ok_or_else(|| err("a method or STATUS/METHOD"))?
+        .to_string();
+    let mut e = Entry {
+        time_ms,
+        from,
+        to,
+        label,
+        count: 1,
+        ..Entry::default()
+    };
+    for (k, w) in words.enumerate() {
+        if k == 0 {
+            if let Some(n) = w.strip_prefix('x').and_then(|n| n.parse().ok()) {
+                e.count = n;
+                continue;
+            }
+        }
+        let (key, value) = w.split_once('=').unwrap_or((w, ""));
+        e.fields.push(Field::new(key, value));
+    }
+    Ok(e)
 }
 
 fn parse_time(s: &str) -> Option<u64> {

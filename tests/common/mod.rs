@@ -1,6 +1,9 @@
-//! Shared helpers for the integration tests: where the corpus is, and reading from it.
+//! Shared helpers for the integration tests: where the corpus is, and reading from it; and
+//! ([`runs`]) the scenario library run against the built-in target.
 
 #![allow(dead_code)]
+
+pub mod runs;
 
 use siptest::rule::Severity;
 use siptest::sip::Message;
