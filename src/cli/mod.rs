@@ -10,6 +10,7 @@ mod msg;
 pub mod report;
 mod rules;
 mod run;
+mod run_targets;
 mod schema;
 mod ua;
 

@@ -8,15 +8,17 @@
 //!
 //! With `--targets FILE` the plan has one batch per named target (all of them, or the one
 //! `--target NAME` picks): each target's device is started, awaited, played against and
-//! stopped in turn, and the reporters see one result set, each result named by its target.
+//! stopped, independent targets several at once (`--target-jobs`; [`super::run_targets`]
+//! says which are independent and how `--jobs` is shared), and the reporters see one result
+//! set in plan order, each result named by its target.
 
+use super::run_targets::{self, InPlanOrder, Schedule};
 use super::{EXIT_FINDINGS, EXIT_USAGE};
-use crate::engine::batch::RunEvent;
 use crate::engine::report::{DocFormat, DocReporter, ResultsMeta};
 use crate::engine::report_files::ReportDir;
 use crate::engine::report_text::TextReporter;
-use crate::engine::targets::{load_targets_file, Device, NamedTarget};
-use crate::engine::{run_batch, Batch, Reporter, RunConfig, RunResult, TargetSpec, Verdict};
+use crate::engine::targets::{load_targets_file, NamedTarget};
+use crate::engine::{run_batch, Batch, Reporter, RunConfig, TargetSpec};
 use crate::net::parse_impair;
 use crate::report::model::{ScenarioRef, Shard};
 use crate::scenario::{load_dir, load_str_all, parse_duration, LoadError, Scenario};
@@ -25,7 +27,7 @@ use std::collections::BTreeMap;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -39,12 +41,20 @@ pub struct RunArgs {
     #[arg(long)]
     target: Option<String>,
     /// A YAML file of named targets (name, address, user, t1, start, ready, stop, supports;
-    /// see docs/scenarios.md).
+    /// see docs/scenarios.md); independent targets run at once (--target-jobs).
     #[arg(long, value_name = "FILE")]
     targets: Option<PathBuf>,
-    /// Runs at once (default: the number of cores).
+    /// Runs at once (default: the number of cores). With --targets, for the whole plan:
+    /// the targets played at once share it (each at least 1).
     #[arg(long)]
     jobs: Option<usize>,
+    /// With --targets: how many independent targets are played at once (default: the number
+    /// of cores; 1: one after the other). Builtin targets are independent; targets at an
+    /// address are not when they share an address or control port (they run one after the
+    /// other in file order); with --agent-port no two are. Results stay in plan order
+    /// (docs/results.md).
+    #[arg(long, value_name = "N")]
+    target_jobs: Option<usize>,
     /// Runs of each scenario, each a fresh run with its own Call-ID.
     #[arg(long, default_value_t = 1)]
     repeat: u32,
@@ -102,6 +112,8 @@ pub struct Plan {
     pub report_dir: PathBuf,
     /// Every target and scenario of the plan and the shard, for results.json.
     pub meta: ResultsMeta,
+    /// How the named targets are played (unused without `--targets`).
+    pub schedule: Schedule,
 }
 
 /// The runs against one target.
@@ -254,26 +266,24 @@ fn load_file_all(p: &Path) -> Result<Scenario, Vec<LoadError>> {
     }
 }
 
-/// Raw flags to a checked plan.
-pub fn resolve(args: &RunArgs) -> Result<Plan, ConfigError> {
-    let scenarios: Vec<Arc<Scenario>> = load_scenarios(&args.scenarios)?
-        .into_iter()
-        .map(Arc::new)
-        .collect();
-    let targets = targets(args)?;
-    if args.repeat == 0 || args.jobs == Some(0) {
-        return Err("--repeat and --jobs must be at least 1".to_string().into());
+fn check_counts(args: &RunArgs) -> Result<(), ConfigError> {
+    if args.repeat == 0 || args.jobs == Some(0) || args.target_jobs == Some(0) {
+        return Err("--repeat, --jobs and --target-jobs must be at least 1"
+            .to_string()
+            .into());
     }
     if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
         return Err("--rate must be a positive number of runs per second"
             .to_string()
             .into());
     }
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    Ok(())
+}
+
+/// Whether the runs build their transcripts.
+fn wants_transcripts(args: &RunArgs, scenarios: &[Arc<Scenario>]) -> bool {
     // Transcripts serve the golden files only: none to compare with, none to write, none built.
-    let transcripts = args.accept
+    let golden = args.accept
         || scenarios.iter().any(|s| {
             crate::transcript::golden::path_for(&args.golden_dir, &s.name.value, "-")
                 .parent()
@@ -281,7 +291,20 @@ pub fn resolve(args: &RunArgs) -> Result<Plan, ConfigError> {
         });
     // The report's ladder diagrams name the parties after the transcript (agents, `target`);
     // a run played once builds it anyway. Repeated load runs (`--repeat`) skip it.
-    let transcripts = transcripts || args.repeat <= 1;
+    golden || args.repeat <= 1
+}
+
+/// Raw flags to a checked plan.
+pub fn resolve(args: &RunArgs) -> Result<Plan, ConfigError> {
+    let scenarios: Vec<Arc<Scenario>> = load_scenarios(&args.scenarios)?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let targets = targets(args)?;
+    check_counts(args)?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let jobs = args.jobs.unwrap_or(cores);
+    let transcripts = wants_transcripts(args, &scenarios);
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let mut meta = ResultsMeta {
         targets: Vec::new(),
@@ -326,11 +349,14 @@ pub fn resolve(args: &RunArgs) -> Result<Plan, ConfigError> {
             },
         });
     }
+    let target_jobs = args.target_jobs.unwrap_or(cores);
+    let schedule = run_targets::schedule(&batches, target_jobs, jobs, !args.agent_port.is_empty());
     Ok(Plan {
         batches,
         format: args.format,
         report_dir: args.report_dir.clone(),
         meta,
+        schedule,
     })
 }
 
@@ -365,11 +391,29 @@ fn reporters(plan: &Plan) -> Vec<Box<dyn Reporter>> {
         out.push(Box::new(TextReporter::new(io::sink(), true)));
     }
     let repeated = plan.batches.iter().any(|b| b.batch.repeat > 1);
-    out.push(Box::new(
+    let dir: Box<dyn Reporter> = Box::new(
         ReportDir::new(&plan.report_dir)
             .merge_passing(repeated)
             .with_meta(plan.meta.clone()),
-    ));
+    );
+    // With targets at once, the report directory names the runs' files target by target.
+    out.push(if plan.batches.iter().any(|b| b.named.is_some()) {
+        let order: Vec<(String, usize)> = plan
+            .meta
+            .targets
+            .iter()
+            .zip(&plan.batches)
+            .map(|(name, b)| {
+                (
+                    name.clone(),
+                    b.batch.scenarios.len() * b.batch.repeat.max(1) as usize,
+                )
+            })
+            .collect();
+        Box::new(InPlanOrder::new(dir, &order))
+    } else {
+        dir
+    });
     // Buffered: stdout alone writes each line of a document with its own system call.
     let stdout = || io::BufWriter::with_capacity(1 << 16, io::stdout());
     out.push(match plan.format {
@@ -392,14 +436,8 @@ pub fn run(args: &RunArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    // One thread: a run is a handful of messages between an endpoint's driver task and the
-    // run's task, and handing each over between worker threads cost more than the work
-    // (`ci/bench-calls.sh`: 25-35% less CPU per call than the multi-threaded runtime). The
-    // report files are written on a thread of their own.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let named = plan.batches.iter().any(|b| b.named.is_some());
+    let runtimes = match runtimes(if named { plan.schedule.shares.len() } else { 1 }) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("siptest run: cannot start the runtime: {e}");
@@ -415,17 +453,22 @@ pub fn run(args: &RunArgs) -> i32 {
             args.accept,
             golden_failed.clone(),
         ))];
-    let results = if plan.batches.iter().all(|b| b.named.is_none()) {
-        let batch = plan.batches.into_iter().next().map(|b| b.batch);
-        match batch {
-            Some(b) => runtime.block_on(run_batch(b, &mut reps)),
+    let results = if named {
+        let shared = Arc::new(Mutex::new(reps));
+        let results = run_targets::run_named(
+            &runtimes,
+            &plan.schedule,
+            &plan.batches,
+            &plan.report_dir,
+            &shared,
+        );
+        reps = std::mem::take(&mut *run_targets::lock(&shared));
+        results
+    } else {
+        match plan.batches.into_iter().next() {
+            Some(b) => runtimes[0].block_on(run_batch(b.batch, &mut reps)),
             None => Vec::new(),
         }
-    } else {
-        let shared = Arc::new(Mutex::new(reps));
-        let results = run_named(&runtime, plan.batches, &plan.report_dir, &shared);
-        reps = std::mem::take(&mut *lock(&shared));
-        results
     };
     let golden_failed = golden_failed.load(std::sync::atomic::Ordering::Relaxed);
     let mut code = if golden_failed == 0 && results.iter().all(|r| r.verdict.is_pass()) {
@@ -442,149 +485,17 @@ pub fn run(args: &RunArgs) -> i32 {
     code
 }
 
-fn lock(m: &Mutex<Vec<Box<dyn Reporter>>>) -> std::sync::MutexGuard<'_, Vec<Box<dyn Reporter>>> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn emit(reps: &Mutex<Vec<Box<dyn Reporter>>>, ev: &RunEvent<'_>) {
-    for r in lock(reps).iter_mut() {
-        r.on_event(ev);
-    }
-}
-
-/// Forwards one target's runs to the shared reporters, named by the target; the batch's own
-/// `Planned` and `Done` are dropped (the whole plan has one of each).
-struct Relabel {
-    inner: Arc<Mutex<Vec<Box<dyn Reporter>>>>,
-    name: String,
-}
-
-impl Reporter for Relabel {
-    fn on_event(&mut self, ev: &RunEvent<'_>) {
-        match ev {
-            RunEvent::Started { .. } => emit(&self.inner, ev),
-            RunEvent::Finished(r) => {
-                let mut r = (*r).clone();
-                r.target.clone_from(&self.name);
-                emit(&self.inner, &RunEvent::Finished(&r));
-            }
-            RunEvent::Planned { .. } | RunEvent::Done { .. } => {}
-        }
-    }
-}
-
-/// Plays every named target in turn: start its device, wait until it is ready, run the
-/// scenarios it supports (the others are inconclusive, naming what is missing), stop it.
-fn run_named(
-    runtime: &tokio::runtime::Runtime,
-    batches: Vec<TargetBatch>,
-    report_dir: &Path,
-    reps: &Arc<Mutex<Vec<Box<dyn Reporter>>>>,
-) -> Vec<RunResult> {
-    let began = Instant::now();
-    let total: usize = batches
-        .iter()
-        .map(|b| b.batch.scenarios.len() * b.batch.repeat as usize)
-        .sum();
-    emit(reps, &RunEvent::Planned { total });
-    let mut all = Vec::with_capacity(total);
-    for TargetBatch { named, batch } in batches {
-        let Some(target) = named else { continue };
-        // A shard may hold none of this target's pairs: its device is not started.
-        if batch.scenarios.is_empty() {
-            continue;
-        }
-        let name = target.name.value.clone();
-        let log = report_dir.join(format!("target-{name}.log"));
-        let mut device = None;
-        let not_ready = match Device::start(&target, &log) {
-            Ok(mut d) => {
-                let r = d.wait_ready(&target);
-                device = Some(d);
-                r.err()
-            }
-            Err(e) => Some(e),
-        };
-        let missing: Vec<Option<String>> = batch
-            .scenarios
-            .iter()
-            .map(|sc| {
-                if let Some(why) = &not_ready {
-                    return Some(format!("target `{name}` is not ready: {why}"));
-                }
-                let m = target.missing(sc);
-                (!m.is_empty()).then(|| {
-                    let list: Vec<String> = m.iter().map(ToString::to_string).collect();
-                    format!(
-                        "target `{name}` does not support {} (target.needs; its `supports` lacks it)",
-                        list.join(", ")
-                    )
-                })
-            })
-            .collect();
-        let runnable = Batch {
-            scenarios: batch
-                .scenarios
-                .iter()
-                .zip(&missing)
-                .filter(|(_, m)| m.is_none())
-                .map(|(s, _)| s.clone())
-                .collect(),
-            ..batch.clone()
-        };
-        let ran = if runnable.scenarios.is_empty() {
-            Vec::new()
-        } else {
-            let mut relabel: Vec<Box<dyn Reporter>> = vec![Box::new(Relabel {
-                inner: reps.clone(),
-                name: name.clone(),
-            })];
-            runtime.block_on(run_batch(runnable, &mut relabel))
-        };
-        drop(device);
-        let mut ran = ran.into_iter();
-        for (sc, why) in batch.scenarios.iter().zip(missing) {
-            for rep in 1..=batch.repeat.max(1) {
-                let r = match &why {
-                    Some(reason) => {
-                        let mut r = crate::engine::error_result(
-                            sc,
-                            &batch.config,
-                            rep,
-                            String::new(),
-                            Duration::ZERO,
-                        );
-                        r.verdict = Verdict::Inconclusive {
-                            step: None,
-                            reason: reason.clone(),
-                        };
-                        emit(
-                            reps,
-                            &RunEvent::Started {
-                                scenario: &sc.name.value,
-                                repetition: rep,
-                            },
-                        );
-                        emit(reps, &RunEvent::Finished(&r));
-                        r
-                    }
-                    None => match ran.next() {
-                        Some(r) => r,
-                        None => continue,
-                    },
-                };
-                let mut r = r;
-                r.target.clone_from(&name);
-                all.push(r);
-            }
-        }
-    }
-    emit(
-        reps,
-        &RunEvent::Done {
-            results: &all,
-            duration: began.elapsed(),
-        },
-    );
-    all
+/// `n` runtimes (at least one) of one thread each: a run is a handful of messages between an
+/// endpoint's driver task and the run's task, and handing each over between worker threads
+/// cost more than the work (`ci/bench-calls.sh`: 25-35% less CPU per call than the
+/// multi-threaded runtime). With targets at once, each worker has its own. The report files
+/// are written on a thread of their own.
+fn runtimes(n: usize) -> std::io::Result<Vec<tokio::runtime::Runtime>> {
+    (0..n.max(1))
+        .map(|_| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        })
+        .collect()
 }
