@@ -1,10 +1,14 @@
 //! `siptest report RESULTS...`: merges result documents (`results.json` of `siptest run`, or
 //! of its shards) into one and writes the HTML matrix, and on request the merged JSON and
-//! JUnit. Exit 0 when everything was written, 2 when an input cannot be read or the inputs
-//! do not go together (overlapping shards), or an output cannot be written.
+//! JUnit. With `--expect`, also checks every run against the expectations of its target
+//! (`docs/expectations.md`) and prints what changed. Exit 0 when everything was written (and
+//! every run was as expected), 1 when a run changed, 2 when an input or an expectation file
+//! cannot be read or the inputs do not go together (overlapping shards), or an output cannot
+//! be written.
 
-use super::EXIT_USAGE;
+use super::{EXIT_FINDINGS, EXIT_USAGE};
 use crate::engine::report::{junit_from_cases, note, CaseFacts, CaseLead};
+use crate::report::expect::{self, Comparison, Expectations};
 use crate::report::html::{render, PageOptions};
 use crate::report::model::{ResultSet, RunRecord};
 use crate::report::{anonymise, merge, parse};
@@ -34,6 +38,15 @@ pub struct ReportArgs {
     /// The report's title.
     #[arg(long, default_value = "siptest compatibility matrix")]
     title: String,
+    /// Check every run against the expectations of its target: an expectation file, or a
+    /// directory of them (`ci/expectations/`, one file per target); repeatable. Exit 1 when
+    /// a run is not as expected (docs/expectations.md).
+    #[arg(long, value_name = "PATH")]
+    expect: Vec<PathBuf>,
+    /// Also write runs per target and class as a Markdown table (with each target's
+    /// `version` from its expectation file), for a README's "Tested against".
+    #[arg(long, value_name = "FILE")]
+    summary_md: Option<PathBuf>,
 }
 
 /// Reads, merges and anonymises the inputs; the notes the page shows.
@@ -42,6 +55,21 @@ pub fn load(
     anonymous: bool,
     title: &str,
 ) -> Result<(ResultSet, PageOptions), String> {
+    let (mut set, mut opts) = load_merged(paths, title)?;
+    if anonymous {
+        anonymise_with_note(&mut set, &mut opts);
+    }
+    Ok((set, opts))
+}
+
+fn anonymise_with_note(set: &mut ResultSet, opts: &mut PageOptions) {
+    anonymise(set);
+    opts.notes
+        .push("anonymised: targets are letters, User-Agent and Server removed".into());
+}
+
+/// Reads and merges the inputs; the notes the page shows.
+fn load_merged(paths: &[PathBuf], title: &str) -> Result<(ResultSet, PageOptions), String> {
     let mut sets = Vec::new();
     for p in paths {
         let file = if p.is_dir() {
@@ -53,7 +81,7 @@ pub fn load(
             .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
         sets.push(parse(&text, &file.display().to_string())?);
     }
-    let (mut set, notes) = merge(sets)?;
+    let (set, notes) = merge(sets)?;
     let mut opts = PageOptions {
         title: title.to_string(),
         notes: Vec::new(),
@@ -69,11 +97,6 @@ pub fn load(
                 list.join(", ")
             ));
         }
-    }
-    if anonymous {
-        anonymise(&mut set);
-        opts.notes
-            .push("anonymised: targets are letters, User-Agent and Server removed".into());
     }
     Ok((set, opts))
 }
@@ -150,8 +173,33 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }
 
-fn outputs(args: &ReportArgs) -> Result<String, String> {
-    let (set, opts) = load(&args.results, args.anonymise, &args.title)?;
+/// What `siptest report` did: the line it says, and the expectation check when asked for.
+struct Done {
+    said: String,
+    check: Option<Comparison>,
+}
+
+/// The expectation files of `--expect`; each error `file:line:column: message`.
+fn expectations(args: &ReportArgs) -> Result<Vec<Expectations>, String> {
+    if args.expect.is_empty() {
+        return Ok(Vec::new());
+    }
+    expect::load_paths(&args.expect).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        lines.join("\n")
+    })
+}
+
+fn outputs(args: &ReportArgs) -> Result<Done, String> {
+    let exp = expectations(args)?;
+    let (mut set, mut opts) = load_merged(&args.results, &args.title)?;
+    // Checked under the real names; the outputs may hide them.
+    let check = (!args.expect.is_empty()).then(|| expect::compare(&set, &exp));
+    let mut versions = exp.as_slice();
+    if args.anonymise {
+        anonymise_with_note(&mut set, &mut opts);
+        versions = &[];
+    }
     write(&args.output, render(&set, &opts).as_bytes())?;
     if let Some(p) = &args.json {
         let mut json = serde_json::to_vec_pretty(&set).map_err(|e| e.to_string())?;
@@ -160,6 +208,10 @@ fn outputs(args: &ReportArgs) -> Result<String, String> {
     }
     if let Some(p) = &args.junit {
         write(p, junit(&set)?.as_bytes())?;
+    }
+    if let Some(p) = &args.summary_md {
+        let rows = expect::summary_table(&set, versions);
+        write(p, expect::summary_markdown(&rows).as_bytes())?;
     }
     let mut said = format!(
         "{}: {} runs, {} targets, {} scenarios",
@@ -172,14 +224,26 @@ fn outputs(args: &ReportArgs) -> Result<String, String> {
         said.push_str("; ");
         said.push_str(n);
     }
-    Ok(said)
+    Ok(Done { said, check })
 }
 
 pub fn run(args: &ReportArgs) -> i32 {
     match outputs(args) {
-        Ok(said) => {
+        Ok(Done { said, check }) => {
             eprintln!("siptest report: {said}");
-            0
+            let Some(c) = check else { return 0 };
+            for s in &c.stale {
+                eprintln!("{s}");
+            }
+            for ch in &c.changes {
+                eprintln!("{ch}");
+            }
+            eprintln!("siptest report: expectations: {}", c.summary_line());
+            if c.changes.is_empty() {
+                0
+            } else {
+                EXIT_FINDINGS
+            }
         }
         Err(e) => {
             eprintln!("siptest report: {e}");

@@ -1,9 +1,11 @@
 //! Reports over result sets: reading `results.json` documents back ([`model`]), merging the
-//! shards of one plan ([`merge`]), hiding who the targets were ([`anonymise`]), and the
-//! HTML compatibility matrix ([`html`], with its ladder diagrams in [`ladder`]). The edge
+//! shards of one plan ([`merge`]), hiding who the targets were ([`anonymise`]), the
+//! HTML compatibility matrix ([`html`], with its ladder diagrams in [`ladder`]), and the check
+//! of runs against the expectations of each target ([`expect`]). The edge
 //! (`siptest report`, `src/cli/report.rs`) reads and writes the files; everything here takes
 //! and returns values.
 
+pub mod expect;
 pub mod html;
 pub mod ladder;
 pub mod model;
