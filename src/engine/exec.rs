@@ -59,7 +59,7 @@ impl Run<'_> {
                 }
                 Step::OneOf(o) => self.one_of(o).await,
                 Step::Unordered(u) => self.unordered(u).await,
-                Step::Wait(d) => self.wait(*d).await,
+                Step::Wait(d) => self.wait(d.at(self.timers.t1)).await,
                 Step::Not(n) => self.not(n).await,
                 Step::Act(a) => self.act(a).await,
             };

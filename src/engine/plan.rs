@@ -86,7 +86,7 @@ pub fn default_deadline(steps: &[Located<Step>], t1: Duration) -> Duration {
             Step::Expect(e) => e.timeout_or_default(t1),
             Step::OneOf(o) => o.timeout_or_default(t1),
             Step::Unordered(u) => u.timeout_or_default(t1),
-            Step::Wait(d) => *d,
+            Step::Wait(d) => d.at(t1),
             Step::Not(n) => n.within,
         })
         .sum();

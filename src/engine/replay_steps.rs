@@ -36,7 +36,7 @@ impl Replay<'_> {
                 }
                 Step::OneOf(o) => self.one_of(o),
                 Step::Unordered(u) => self.unordered(u),
-                Step::Wait(d) => self.wait(*d),
+                Step::Wait(d) => self.wait(d.at(self.timers.t1)),
                 Step::Not(n) => self.not(n),
                 Step::Act(_) => {
                     self.acted();

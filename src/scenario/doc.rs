@@ -9,7 +9,7 @@
 use super::located::Located;
 use super::model::{AckMode, CapturePath, Impairment, Matcher, Target, Timers, Transport};
 use super::template::Template;
-use super::values::{Dur, Scalar, SendWhat};
+use super::values::{Dur, Scalar, SendWhat, WaitDur};
 use crate::sdp::Direction;
 use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -70,7 +70,7 @@ pub(crate) struct RawStep {
     pub expect: Option<Located<Matcher>>,
     pub one_of: Option<Located<Vec<Located<RawStep>>>>,
     pub unordered: Option<Located<Vec<Located<RawStep>>>>,
-    pub wait: Option<Located<Dur>>,
+    pub wait: Option<Located<WaitDur>>,
     pub not: Option<Located<Box<RawStep>>>,
     pub from: Option<Located<String>>,
     pub to: Option<Located<String>>,

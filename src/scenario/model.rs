@@ -211,7 +211,7 @@ pub enum Step {
     /// Every entry must match, in any order.
     Unordered(Unordered),
     /// Let time pass.
-    Wait(Duration),
+    Wait(Delay),
     /// Nothing matching may arrive within the window.
     Not(Not),
     /// The target does something, through its driver (`act`).
@@ -648,4 +648,23 @@ pub struct Not {
     /// Never optional, never with captures, timeout or label.
     pub expect: Expect,
     pub within: Duration,
+}
+
+/// How long a `wait` step waits: a fixed time, or a multiple of the run's T1 (`6*T1`), so that
+/// a scenario about retransmissions waits as long against a device with T1 = 500 ms as
+/// against the built-in UA at 25 ms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delay {
+    Fixed(Duration),
+    T1Times(u32),
+}
+
+impl Delay {
+    /// The delay for a run whose T1 is `t1`.
+    pub fn at(self, t1: Duration) -> Duration {
+        match self {
+            Delay::Fixed(d) => d,
+            Delay::T1Times(n) => t1.saturating_mul(n),
+        }
+    }
 }

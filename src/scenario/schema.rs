@@ -446,7 +446,11 @@ fn step_key(key: &str, side: Side) -> Value {
             "Alternatives: the first that matches.",
         ),
         "unordered" => described(entries("unordered_entry"), "All must match, in any order."),
-        "wait" | "timeout" | "within" => r("duration"),
+        "wait" => described(
+            json!({ "anyOf": [r("duration"), { "type": "string", "pattern": "^[1-9][0-9]{0,3}\\*T1$" }] }),
+            "A duration, or a multiple of the run's T1 (6*T1).",
+        ),
+        "timeout" | "within" => r("duration"),
         "not" => r("not_entry"),
         "from" | "at" => described(r("agent_name"), "An agent; by default the previous step's."),
         "to" => described(

@@ -137,6 +137,33 @@ fn duration_from_scalar(v: Scalar) -> Result<Duration, String> {
     }
 }
 
+/// A `wait`: a duration, or `N*T1` (N from 1 to 1000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WaitDur(pub super::model::Delay);
+
+impl<'de> Deserialize<'de> for WaitDur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Scalar::read(d, WAIT_FORM)?;
+        if let Scalar::Str(s) = &v {
+            if let Some(n) = s.trim().strip_suffix("*T1") {
+                return match n.trim().parse::<u32>() {
+                    Ok(n) if (1..=1000).contains(&n) => {
+                        Ok(WaitDur(super::model::Delay::T1Times(n)))
+                    }
+                    _ => Err(de::Error::custom(format!(
+                        "expected {WAIT_FORM}, found `{s}` (N*T1 takes a whole N from 1 to 1000)"
+                    ))),
+                };
+            }
+        }
+        duration_from_scalar(v)
+            .map(|d| WaitDur(super::model::Delay::Fixed(d)))
+            .map_err(de::Error::custom)
+    }
+}
+
+const WAIT_FORM: &str = "a duration such as 150ms or 2s, or a multiple of T1 such as 6*T1";
+
 /// A duration written in the scenario format (used with `Located`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Dur(pub Duration);

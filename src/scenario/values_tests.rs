@@ -110,3 +110,28 @@ fn capture_paths_round_trip() {
     assert!(CapturePath::parse("header.").is_err());
     assert!(CapturePath::parse("header.Via.branch.x").is_err());
 }
+
+#[test]
+fn waits_in_multiples_of_t1() {
+    use crate::scenario::{load_str, Delay, Step};
+    let sc = |w: &str| {
+        load_str(
+            &format!("name: w\nsummary: s\nagents: {{ a: {{}} }}\nsteps:\n  - wait: {w}\n"),
+            "w.yaml",
+        )
+    };
+    let wait = |w: &str| match &sc(w).unwrap().steps[0].value {
+        Step::Wait(d) => *d,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(wait("6*T1"), Delay::T1Times(6));
+    assert_eq!(wait("150ms"), Delay::Fixed(Duration::from_millis(150)));
+    let t1 = Duration::from_millis(500);
+    assert_eq!(Delay::T1Times(6).at(t1), Duration::from_secs(3));
+    let e = sc("6*T2").unwrap_err().to_string();
+    assert!(e.starts_with("w.yaml:5:11: expected a duration"), "{e}");
+    for bad in ["0*T1", "1.5*T1", "x*T1", "1001*T1"] {
+        let e = sc(bad).unwrap_err().to_string();
+        assert!(e.starts_with("w.yaml:5:11: expected a duration such as 150ms or 2s, or a multiple of T1"), "{bad}: {e}");
+    }
+}
