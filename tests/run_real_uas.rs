@@ -265,9 +265,16 @@ fn baresip_auto_answer() {
             ("hold-inactive-uac", Want::Pass),
             ("hold-sendonly-uac", Want::Pass),
             ("hold-zero-connection-uac", Want::Pass),
-            ("hold-inactive-by-target", NO_DRIVER),
-            ("hold-sendonly-by-target", NO_DRIVER),
-            ("hold-zero-connection-by-target", NO_DRIVER),
+            // Its ctrl_tcp driver holds only with a=sendonly (baresip's `hold`).
+            (
+                "hold-inactive-by-target",
+                Want::Inconclusive("no command for `hold:inactive`"),
+            ),
+            ("hold-sendonly-by-target", Want::Pass),
+            (
+                "hold-zero-connection-by-target",
+                Want::Inconclusive("no command for `hold:zero-connection`"),
+            ),
         ],
     );
 }

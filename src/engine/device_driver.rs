@@ -1,5 +1,5 @@
-//! Drivers of real devices (`driver:` in a targets file, `docs/targets.md`): how siptest asks
-//! a SIP phone it did not write to place a call, hold, resume, hang up or transfer, through
+//! Drivers of real devices (`driver:` in a targets file; `docs/scenarios.md`, "Drivers of
+//! real devices"): how siptest asks a SIP phone it did not write to place a call, hold, resume, hang up or transfer, through
 //! the device's own control interface.
 //!
 //! Two channels cover the Debian user agents of the lab (`../shared/lab`):
@@ -47,7 +47,9 @@ pub struct DeviceDriver {
 }
 
 /// The placeholders a command line may use.
-pub const PLACEHOLDERS: &[&str] = &["peer", "to", "user", "password", "expires", "method", "event"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "peer", "to", "user", "password", "expires", "method", "event",
+];
 
 /// Every action key a `commands` map may have (`request:METHOD`, `respond:METHOD:STATUS`,
 /// `answer:STATUS` and `subscribe:EVENT` stand for families).
@@ -73,7 +75,9 @@ pub const KEYS: &[&str] = &[
 
 /// Whether `key` is one of [`KEYS`] (a family's member counts).
 pub fn is_known_key(key: &str) -> bool {
-    let fixed = KEYS.iter().any(|k| !k.contains(char::is_uppercase) && *k == key);
+    let fixed = KEYS
+        .iter()
+        .any(|k| !k.contains(char::is_uppercase) && *k == key);
     let family = |prefix: &str, parts: usize| {
         key.strip_prefix(prefix)
             .is_some_and(|rest| !rest.is_empty() && rest.split(':').count() == parts)
@@ -296,7 +300,10 @@ async fn ctrl_tcp_send(addr: SocketAddr, cmd: &str) -> Result<(), DriveError> {
         if v.get("ok").and_then(serde_json::Value::as_bool) == Some(true) {
             return Ok(());
         }
-        let data = v.get("data").and_then(serde_json::Value::as_str).unwrap_or("");
+        let data = v
+            .get("data")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
         return Err(DriveError::DeviceRefused(format!(
             "baresip answered `{cmd}` with ok=false: {}",
             data.trim()

@@ -11,7 +11,10 @@ fn hold(how: HoldHow) -> Action {
 #[test]
 fn keys_say_what_the_device_must_be_told() {
     assert_eq!(command_key(&hold(HoldHow::Sendonly)), "hold:sendonly");
-    assert_eq!(command_key(&hold(HoldHow::ZeroConnection)), "hold:zero-connection");
+    assert_eq!(
+        command_key(&hold(HoldHow::ZeroConnection)),
+        "hold:zero-connection"
+    );
     let answer = |plan| Action::Answer {
         peers: vec![],
         plan,
@@ -32,7 +35,13 @@ fn keys_say_what_the_device_must_be_told() {
         },
     };
     assert_eq!(command_key(&slow), "respond:MESSAGE:none");
-    for k in ["answer", "answer:486", "request:INFO", "respond:MESSAGE:200", "hold:inactive"] {
+    for k in [
+        "answer",
+        "answer:486",
+        "request:INFO",
+        "respond:MESSAGE:200",
+        "hold:inactive",
+    ] {
         assert!(is_known_key(k), "{k}");
     }
     for k in ["hold", "answer:", "request", "respond:MESSAGE", "dial"] {
@@ -50,7 +59,9 @@ fn placeholders_are_filled_and_checked() {
         fill("transfer {to}", &t).unwrap(),
         "transfer sip:carol@127.0.0.1:5064"
     );
-    assert!(fill("transfer {user}", &t).unwrap_err().contains("`{user}`"));
+    assert!(fill("transfer {user}", &t)
+        .unwrap_err()
+        .contains("`{user}`"));
     assert_eq!(unknown_placeholders("dial {peer} {nope}"), vec!["nope"]);
 }
 
@@ -59,9 +70,15 @@ async fn netstrings_are_read_and_bounded() {
     let mut ok: &[u8] = b"11:{\"a\":\"bcd\"},";
     assert_eq!(read_netstring(&mut ok).await.unwrap(), b"{\"a\":\"bcd\"}");
     let mut no_comma: &[u8] = b"2:ab;";
-    assert!(read_netstring(&mut no_comma).await.unwrap_err().contains("`,`"));
+    assert!(read_netstring(&mut no_comma)
+        .await
+        .unwrap_err()
+        .contains("`,`"));
     let mut huge: &[u8] = b"99999999:";
-    assert!(read_netstring(&mut huge).await.unwrap_err().contains("too long"));
+    assert!(read_netstring(&mut huge)
+        .await
+        .unwrap_err()
+        .contains("too long"));
     let mut junk: &[u8] = b"x";
     assert!(read_netstring(&mut junk).await.is_err());
 }
@@ -87,7 +104,9 @@ async fn ctrl_tcp_waits_for_its_response() {
         let out = format!("{}:{ev},{}:{resp},", ev.len(), resp.len());
         s.write_all(out.as_bytes()).await.unwrap();
     });
-    ctrl_tcp_send(addr, "dial sip:alice@127.0.0.1:5062").await.unwrap();
+    ctrl_tcp_send(addr, "dial sip:alice@127.0.0.1:5062")
+        .await
+        .unwrap();
     server.await.unwrap();
 }
 

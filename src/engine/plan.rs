@@ -241,13 +241,13 @@ mod tests {
     fn deadline_adds_up_step_budgets() {
         let sc = load_str(SC, "t.yaml").unwrap();
         let t = timers(&sc, &cfg());
-        // 64*T1 (32 s) + 1 s + 5 s + grace.
-        assert_eq!(deadline(&sc, &cfg(), &t), Duration::from_secs(40));
+        // 68*T1 (34 s) + 1 s + 5 s + grace.
+        assert_eq!(deadline(&sc, &cfg(), &t), Duration::from_secs(42));
         let mut c = cfg();
         c.t1 = Some(Duration::from_millis(50));
         let t = timers(&sc, &c);
         assert_eq!(t.t2, Duration::from_millis(400));
-        assert_eq!(deadline(&sc, &c, &t), Duration::from_millis(3200 + 8000));
+        assert_eq!(deadline(&sc, &c, &t), Duration::from_millis(3400 + 8000));
         c.deadline = Some(Duration::from_secs(3));
         assert_eq!(deadline(&sc, &c, &t), Duration::from_secs(3));
     }

@@ -9,10 +9,10 @@
 
 use super::device_driver::DeviceDriver;
 use crate::trace::Transport;
-use std::sync::Arc;
 use crate::ua::{parse_quirk_list, parse_variation_list, Quirk, Variation};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The user part of the target's URI when none is given.

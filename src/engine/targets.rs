@@ -83,7 +83,7 @@ struct RawTarget {
     stop: Option<String>,
     supports: Option<Vec<Capability>>,
     roles: Option<Vec<Role>>,
-    /// How a real device is asked to act (`docs/targets.md`).
+    /// How a real device is asked to act (`docs/scenarios.md`, "Drivers of real devices").
     driver: Option<Located<RawDeviceDriver>>,
 }
 
@@ -271,7 +271,10 @@ pub fn load_targets_str(text: &str, file: &str) -> Result<Vec<NamedTarget>, Vec<
             let at = (d.line, d.column);
             match (d.value.check(at, &dir), spec.as_mut()) {
                 (Ok(driver), Some(spec)) => match &mut spec.kind {
-                    TargetKind::Address { control: None, device } => {
+                    TargetKind::Address {
+                        control: None,
+                        device,
+                    } => {
                         *device = Some(std::sync::Arc::new(driver));
                     }
                     _ => {

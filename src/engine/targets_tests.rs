@@ -1,6 +1,6 @@
 use super::*;
-use crate::scenario::load_str;
 use crate::engine::device_driver::Channel;
+use crate::scenario::load_str;
 
 const FILE: &str = "- name: sipp\n  address: udp:127.0.0.1:5070\n  user: service\n  t1: 100\n  \
                     ready: { options_ping: true, timeout: 2s }\n  supports: [INVITE, BYE, 100rel]\n\
@@ -110,17 +110,35 @@ fn a_device_driver_and_roles() {
     )
     .unwrap();
     let why = t[0].unsuited(&proxy).unwrap();
-    assert!(why.contains("plays ua") && why.contains("for a proxy"), "{why}");
+    assert!(
+        why.contains("plays ua") && why.contains("for a proxy"),
+        "{why}"
+    );
 }
 
 #[test]
 fn driver_errors_are_located() {
     let cases = [
-        ("  driver:\n    commands: { call: x }\n", "t:4:5: expected `ctrl_tcp"),
-        ("  driver:\n    ctrl_tcp: here\n    commands: {}\n", "t:4:15: expected baresip"),
-        ("  driver:\n    fifo: c\n    commands:\n      dial: x\n", "t:6:7: unknown action key `dial`"),
-        ("  driver:\n    fifo: c\n    commands:\n      call: x {who}\n", "t:6:7: `call`: unknown placeholder `{who}`"),
-        ("  control: 127.0.0.1:9\n  driver:\n    fifo: c\n    commands: {}\n", "t:5:5: `driver` is for"),
+        (
+            "  driver:\n    commands: { call: x }\n",
+            "t:4:5: expected `ctrl_tcp",
+        ),
+        (
+            "  driver:\n    ctrl_tcp: here\n    commands: {}\n",
+            "t:4:15: expected baresip",
+        ),
+        (
+            "  driver:\n    fifo: c\n    commands:\n      dial: x\n",
+            "t:6:7: unknown action key `dial`",
+        ),
+        (
+            "  driver:\n    fifo: c\n    commands:\n      call: x {who}\n",
+            "t:6:7: `call`: unknown placeholder `{who}`",
+        ),
+        (
+            "  control: 127.0.0.1:9\n  driver:\n    fifo: c\n    commands: {}\n",
+            "t:5:5: `driver` is for",
+        ),
     ];
     for (extra, want) in cases {
         let text = format!("- name: a\n  address: udp:127.0.0.1:5070\n{extra}");

@@ -467,11 +467,15 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(32);
 impl Expect {
     /// The timeout, or the default: 64*T1 for a response (Timer B/F, RFC 3261 §17.1.1.2),
     /// 32 s for a request.
+    /// The step's `timeout`, else for a request 32 s and for a response 68*T1: Timer B or F
+    /// (64*T1 from when the request left, RFC 3261 §17.1.1.2, §17.1.2.2) then always fires
+    /// first, so a request that gets no answer is reported one way, not as whichever of the
+    /// two happened to come first.
     pub fn timeout_or_default(&self, t1: Duration) -> Duration {
         self.timeout.unwrap_or(if self.matcher.is_request() {
             DEFAULT_REQUEST_TIMEOUT
         } else {
-            t1 * 64
+            t1 * 68
         })
     }
 }

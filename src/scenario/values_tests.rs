@@ -132,6 +132,11 @@ fn waits_in_multiples_of_t1() {
     assert!(e.starts_with("w.yaml:5:11: expected a duration"), "{e}");
     for bad in ["0*T1", "1.5*T1", "x*T1", "1001*T1"] {
         let e = sc(bad).unwrap_err().to_string();
-        assert!(e.starts_with("w.yaml:5:11: expected a duration such as 150ms or 2s, or a multiple of T1"), "{bad}: {e}");
+        assert!(
+            e.starts_with(
+                "w.yaml:5:11: expected a duration such as 150ms or 2s, or a multiple of T1"
+            ),
+            "{bad}: {e}"
+        );
     }
 }

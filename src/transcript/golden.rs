@@ -418,9 +418,18 @@ mod tests {
             }],
             what: String::new(),
         };
-        assert!(sdp_address_only(&d("audio,inactive,c=addr", "audio,inactive,c=0.0.0.0")));
-        assert!(!sdp_address_only(&d("audio,inactive,c=addr", "audio,sendrecv,c=0.0.0.0")));
-        assert!(!sdp_address_only(&d("audio,recvonly,c=addr", "audio,inactive,c=addr")));
+        assert!(sdp_address_only(&d(
+            "audio,inactive,c=addr",
+            "audio,inactive,c=0.0.0.0"
+        )));
+        assert!(!sdp_address_only(&d(
+            "audio,inactive,c=addr",
+            "audio,sendrecv,c=0.0.0.0"
+        )));
+        assert!(!sdp_address_only(&d(
+            "audio,recvonly,c=addr",
+            "audio,inactive,c=addr"
+        )));
     }
 
     #[test]

@@ -98,15 +98,18 @@ pub enum FieldClass {
     /// Compared always: what the call flow is (dialog and transaction identifiers, offer and
     /// answer, extensions required and used).
     Core,
-    /// What a device advertises or picks among equals (Allow, Supported, Accept, codecs):
-    /// compared against the target's own golden only, not against the reference UA's default.
+    /// What a device advertises or picks among equals (Allow, Supported, Accept, codecs, the
+    /// expiry it grants, a session timer it offers unasked, its SDP session's identity and
+    /// version): compared against the target's own golden only, not against the reference
+    /// UA's default.
     Detail,
 }
 
 impl FieldClass {
     pub fn of(key: &str) -> FieldClass {
         match key {
-            "allow" | "supported" | "accept" | "allow-events" | "min-se" => FieldClass::Detail,
+            "allow" | "supported" | "accept" | "allow-events" | "min-se" | "expires"
+            | "session-expires" | "sdp" => FieldClass::Detail,
             k if k.ends_with(".codecs") => FieldClass::Detail,
             _ => FieldClass::Core,
         }

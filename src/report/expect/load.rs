@@ -216,11 +216,12 @@ fn rules(
     let known: Vec<&'static str> = crate::catalogue::all_rules().iter().map(|r| r.id).collect();
     let mut set = BTreeSet::new();
     for r in list.value {
-        let engine = r.starts_with("scenario.") || r.starts_with("engine.");
+        let engine =
+            r.starts_with("scenario.") || r.starts_with("engine.") || r.starts_with("golden.");
         if !engine && !known.contains(&r.as_str()) {
             let msg = format!(
                 "unknown rule `{}`: expected a rule id of `siptest rules`, or an engine id \
-                 (`scenario.*`, `engine.*`){}",
+                 (`scenario.*`, `engine.*`, `golden.*`){}",
                 r.value,
                 did_you_mean(&r, known.iter().copied())
             );
