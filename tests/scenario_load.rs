@@ -233,7 +233,7 @@ fn step_shape_cases() -> Vec<Case> {
         case("probability above 1", "name: t\nsummary: s\nimpair:\n  outbound: { loss: 1.5 }\nagents:\n  alice: {}\nsteps:\n  - send: OPTIONS\n",
             (4, 21), K::InvalidValue, &["expected a probability from 0 to 1", "1.5"], true),
         case("unknown role", "name: t\nsummary: s\ntarget: { role: proxi }\nagents:\n  alice: {}\nsteps:\n  - send: OPTIONS\n",
-            (3, 17), K::InvalidValue, &["expected one of ua, proxy, b2bua, found `proxi`", "did you mean `proxy`?"], true),
+            (3, 17), K::InvalidValue, &["expected one of ua, proxy, b2bua, registrar, found `proxi`", "did you mean `proxy`?"], true),
         case("misspelled capability", "name: t\nsummary: s\ntarget: { needs: [INVITE, 100rle] }\nagents:\n  alice: {}\nsteps:\n  - send: OPTIONS\n",
             (3, 27), K::InvalidValue, &["unknown option tag `100rle`", "did you mean `100rel`?"], false),
         step_case("YAML 1.1 boolean", "  - expect: 200\n    optional: yes\n",
