@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Capture reading throughput: `siptest capture FILE --format json` against
 # `tshark -r FILE -Y sip -T fields -e sip.Call-ID` on the same large synthetic capture, in the
-# same script. Prints MB/s, messages/s and peak memory (median of ROUNDS rounds each) and the
-# ratio. The capture is generated with siptest's own pcap writer (examples/gen_capture.rs):
-# CALLS calls (default 50000: ~412k messages, ~220 MB), a third over TCP, the rest over UDP.
+# same script. Prints MB/s, messages/s, peak memory and CPU time (user + system), the median of
+# ROUNDS rounds each, and the ratio of the wall-clock times. The capture is generated with
+# siptest's own pcap writer (examples/gen_capture.rs): CALLS calls (default 50000: ~412k
+# messages, ~220 MB), a third over TCP, the rest over UDP.
 #
 #   ci/bench-capture.sh                  # ROUNDS=3 CALLS=50000 by default
 #   ROUNDS=5 CALLS=100000 ci/bench-capture.sh
@@ -21,13 +22,16 @@ cargo build --release --quiet --bin siptest --example gen_capture
 pcap="$work/bench.pcap"
 messages="$(target/release/examples/gen_capture "$pcap" "$calls")"
 bytes="$(stat -c %s "$pcap")"
+# The file was just written: flush it so that its write-back does not land in a timed round.
+sync
 echo "capture: $pcap, $bytes octets, $messages SIP messages, $calls calls"
 
-# Runs "$@" with stdout to $work/out; prints "SECONDS PEAK_KB".
+# Runs "$@" with stdout to $work/out; prints "SECONDS PEAK_KB CPU_SECONDS" (CPU time 0 when
+# unknown).
 measure() {
   if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>/dev/null || true
-    cat "$work/time"
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/out" 2>/dev/null || true
+    awk '{ print $1, $2, $3 + $4 }' "$work/time"
   else
     # No GNU time: wall clock from date, peak RSS from /proc while the process runs.
     local start end peak=0 pid
@@ -42,7 +46,7 @@ measure() {
     done
     wait "$pid" || true
     end="$(date +%s.%N)"
-    echo "$(echo "$end - $start" | bc) $peak"
+    echo "$(echo "$end - $start" | bc) $peak 0"
   fi
 }
 
@@ -53,18 +57,21 @@ run_rounds() {
   shift
   : >"$work/$name.times"
   : >"$work/$name.mem"
+  : >"$work/$name.cpu"
   for _ in $(seq "$rounds"); do
-    read -r secs kb < <(measure "$@")
+    read -r secs kb cpu < <(measure "$@")
     echo "$secs" >>"$work/$name.times"
     echo "$kb" >>"$work/$name.mem"
+    echo "$cpu" >>"$work/$name.cpu"
   done
-  local t m
+  local t m c
   t="$(median <"$work/$name.times")"
   m="$(median <"$work/$name.mem")"
+  c="$(median <"$work/$name.cpu")"
   echo "$t" >"$work/$name.median"
-  awk -v n="$name" -v t="$t" -v m="$m" -v b="$bytes" -v k="$messages" 'BEGIN {
-    printf "%-8s median %7.3f s  %8.1f MB/s  %10.0f messages/s  peak %7.1f MB\n",
-      n, t, b / 1e6 / t, k / t, m / 1024 }'
+  awk -v n="$name" -v t="$t" -v m="$m" -v c="$c" -v b="$bytes" -v k="$messages" 'BEGIN {
+    printf "%-8s median %7.3f s  %8.1f MB/s  %10.0f messages/s  peak %7.1f MB  cpu %7.3f s\n",
+      n, t, b / 1e6 / t, k / t, m / 1024, c }'
 }
 
 run_rounds siptest target/release/siptest capture "$pcap" --format json

@@ -23,11 +23,12 @@ pub fn leading_line_breaks(data: &[u8]) -> usize {
 /// Whether `data` starts with a complete SIP start line.
 pub fn is_sip_start(data: &[u8]) -> bool {
     let window = &data[..data.len().min(MAX_LINE)];
-    let Some(end) = memchr::memchr2(b'\n', b'\r', window) else {
+    // One search for the line end and a NUL in the line: the first of the three must not be NUL.
+    let Some(end) = memchr::memchr3(b'\n', b'\r', 0, window) else {
         return false;
     };
     let line = &window[..end];
-    !line.contains(&0) && (is_status_line(line) || is_request_line(line))
+    window[end] != 0 && (is_status_line(line) || is_request_line(line))
 }
 
 fn is_version(v: &[u8]) -> bool {

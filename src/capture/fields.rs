@@ -18,6 +18,16 @@ pub struct Fields<'a> {
     pub cseq_method: Option<&'a str>,
 }
 
+impl Fields<'_> {
+    /// Every header value found: later lines cannot change anything (the first one counts).
+    fn complete(&self) -> bool {
+        self.call_id.is_some()
+            && self.from.is_some()
+            && self.to.is_some()
+            && self.cseq_method.is_some()
+    }
+}
+
 /// Reads the summary fields of a message (the first occurrence of each header counts).
 pub fn scan(msg: &[u8]) -> Fields<'_> {
     let mut f = Fields::default();
@@ -31,8 +41,13 @@ pub fn scan(msg: &[u8]) -> Fields<'_> {
         f.method = std::str::from_utf8(&start[..sp]).ok();
     }
     for line in lines {
-        if line.is_empty() {
+        if line.is_empty() || f.complete() {
             break;
+        }
+        // Most lines are other headers: their first octet rules them out before the colon
+        // search (the name is trimmed below, so a line starting with white space is looked at).
+        if !matches!(line[0] | 0x20, b'i' | b'f' | b't' | b'c') && !line[0].is_ascii_whitespace() {
+            continue;
         }
         let Some(colon) = memchr::memchr(b':', line) else {
             continue;
@@ -99,6 +114,68 @@ fn trim(b: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The straightforward reading [`scan`] must agree with: every header line looked at.
+    fn reference(msg: &[u8]) -> Fields<'_> {
+        let mut f = Fields::default();
+        let mut lines = Lines { rest: msg };
+        let Some(start) = lines.next() else { return f };
+        if let Some(rest) = start.strip_prefix(b"SIP/2.0 ") {
+            f.status = std::str::from_utf8(rest.get(..3).unwrap_or(b""))
+                .ok()
+                .and_then(|c| c.parse().ok());
+        } else if let Some(sp) = memchr::memchr(b' ', start) {
+            f.method = std::str::from_utf8(&start[..sp]).ok();
+        }
+        for line in lines.take_while(|l| !l.is_empty()) {
+            let Some(colon) = memchr::memchr(b':', line) else {
+                continue;
+            };
+            let name = trim(&line[..colon]).to_ascii_lowercase();
+            let value = || std::str::from_utf8(trim(&line[colon + 1..])).ok();
+            let slot = match &name[..] {
+                b"i" | b"call-id" => &mut f.call_id,
+                b"f" | b"from" => &mut f.from,
+                b"t" | b"to" => &mut f.to,
+                b"cseq" => {
+                    if f.cseq_method.is_none() {
+                        f.cseq_method = value().and_then(|v| v.split_ascii_whitespace().nth(1));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = value();
+            }
+        }
+        f
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_straightforward_reading(
+            start in proptest::sample::select(vec![
+                "INVITE sip:b SIP/2.0", "SIP/2.0 180 Ringing", "SIP/2.0 +12 x", "B\u{e9}YE x SIP/2.0", "",
+            ]),
+            lines in proptest::collection::vec(proptest::sample::select(vec![
+                "Call-ID: a@b", "i:c", " call-id : d ", "Call-ID: \u{e9}t\u{e9}", "Call-ID: \u{ff}",
+                "From: <sip:a>;tag=1", "f: x", "FROM:", "To: <sip:b>", "t : y", "to: \u{ff}z",
+                "CSeq: 1 INVITE", "cseq: 2", "CSeq: \u{ff} BYE", "CSeq:  3   ACK  x", "Via: v",
+                "Contact: c", "noColon", "\tTo: folded", "", "Content-Length: 0",
+            ]), 0..10),
+        ) {
+            // `\u{ff}` stands for an octet that is not UTF-8.
+            let text = format!("{start}\r\n{}\r\n\r\nCall-ID: body", lines.join("\r\n"));
+            let msg: Vec<u8> = text
+                .replace('\u{ff}', "\u{1}")
+                .bytes()
+                .map(|b| if b == 1 { 0xff } else { b })
+                .collect();
+            prop_assert_eq!(scan(&msg), reference(&msg));
+        }
+    }
 
     #[test]
     fn full_and_compact_names() {

@@ -17,8 +17,10 @@ use pcap_parser::{PcapBlockOwned, PcapError};
 use std::io::Read;
 use std::time::Duration;
 
-/// Initial read buffer.
-const BUFFER: usize = 1 << 20;
+/// Initial read buffer. Small enough to stay in a core's L2 cache beside the tables of the
+/// decoder and of its caller (with 1 MiB, the packets streaming through pushed them out: the
+/// capture benchmark's median went from ~0.37 s to ~0.40 s).
+const BUFFER: usize = 256 << 10;
 /// The largest single record (block) accepted; a corrupt length beyond it ends the read.
 pub const MAX_RECORD: usize = 64 << 20;
 
@@ -125,7 +127,10 @@ impl PacketSource {
                         }
                         PcapBlockOwned::NG(b) => ng_block(ifaces, orphans, b, f),
                     }
-                    self.reader.consume(len);
+                    // No shift here: `refill` moves only the incomplete tail to the front when the
+                    // buffer runs dry, where `consume` would move half the buffer every time half
+                    // of it was read (the whole file copied once more).
+                    self.reader.consume_noshift(len);
                     return Ok(true);
                 }
                 Err(PcapError::Eof) => return Ok(false),

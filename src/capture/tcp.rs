@@ -4,7 +4,7 @@
 //! Each direction keeps the next sequence number it expects. A segment wholly before it is a
 //! retransmission (counted, not delivered again); a segment overlapping it is trimmed; a segment
 //! after it waits, out of order, until the gap is filled. The reassembled bytes go to
-//! [`StreamFramer`] (Content-Length framing, RFC 3261 §18.3), so a message split over segments
+//! [`SipFramer`] (Content-Length framing, RFC 3261 §18.3), so a message split over segments
 //! or several messages in one segment come out as whole messages, or, after an HTTP upgrade,
 //! to the WebSocket decoder (RFC 7118).
 //!
@@ -18,12 +18,13 @@
 //! most [`MAX_BODY`] octets of body.
 
 use super::detect;
+use super::stream::SipFramer;
 use super::websocket::{self, WsDecoder, WsEvent};
-use super::Payload;
-use crate::sip::framing::{Frame, FramerLimits, StreamFramer};
+use super::PayloadRef;
 use crate::trace::Transport;
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// Directions tracked at the same time.
@@ -31,7 +32,7 @@ pub const MAX_DIRECTIONS: usize = 8192;
 /// Out-of-order octets held per direction.
 pub const MAX_OUT_OF_ORDER: usize = 256 * 1024;
 /// Largest Content-Length framed on a stream.
-pub const MAX_BODY: usize = 2 << 20;
+pub const MAX_BODY: usize = super::stream::MAX_BODY;
 /// Idle time after which a closed direction is forgotten.
 const CLOSED_IDLE: Duration = Duration::from_secs(60);
 /// Idle time after which an open direction is forgotten (SIP keeps connections open long).
@@ -50,7 +51,7 @@ pub const RST: u8 = 0x04;
 enum Mode {
     /// Looking for the start of a SIP message (or a WebSocket upgrade).
     Hunting,
-    Sip(Box<StreamFramer>),
+    Sip(Box<SipFramer>),
     Ws(Box<WsDecoder>),
 }
 
@@ -79,6 +80,10 @@ impl Direction {
     }
 }
 
+/// Where the messages found go, borrowed from the segment (or the bytes held for a message
+/// split over segments).
+pub type Emit<'e> = &'e mut dyn FnMut(Transport, PayloadRef<'_>);
+
 /// A TCP segment as the IP layer hands it over.
 pub struct Segment<'a> {
     pub src: SocketAddr,
@@ -101,22 +106,52 @@ pub struct TcpStats {
     pub ws_unreadable: u64,
 }
 
+/// A direction: its source and destination address and port, packed into one array so that
+/// hashing it, once per segment, is one write to the hasher rather than one per field of two
+/// `SocketAddr`s. The decoder's addresses have no IPv6 flow label or scope, so the IP addresses
+/// and ports are all there is to compare.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct DirKey([u8; 2 * ENDPOINT]);
+
+/// One address in a [`DirKey`]: the IP version, 16 octets of address, the port.
+const ENDPOINT: usize = 1 + 16 + 2;
+
+impl DirKey {
+    fn new(src: SocketAddr, dst: SocketAddr) -> Self {
+        let mut key = [0; 2 * ENDPOINT];
+        for (at, a) in key.chunks_exact_mut(ENDPOINT).zip([src, dst]) {
+            match a.ip() {
+                IpAddr::V4(ip) => {
+                    at[0] = 4;
+                    at[1..5].copy_from_slice(&ip.octets());
+                }
+                IpAddr::V6(ip) => {
+                    at[0] = 6;
+                    at[1..17].copy_from_slice(&ip.octets());
+                }
+            }
+            at[17..].copy_from_slice(&a.port().to_be_bytes());
+        }
+        DirKey(key)
+    }
+}
+
 /// Every TCP direction in the capture.
 #[derive(Default)]
 pub struct TcpStreams {
-    dirs: HashMap<(SocketAddr, SocketAddr), Direction>,
+    dirs: HashMap<DirKey, Direction>,
     segments: u64,
     pub stats: TcpStats,
 }
 
 impl TcpStreams {
-    /// Takes one segment; SIP messages it completes go to `out`.
-    pub fn segment(&mut self, now: Duration, s: Segment<'_>, out: &mut Vec<(Transport, Payload)>) {
+    /// Takes one segment; SIP messages it completes go to `emit`.
+    pub fn segment(&mut self, now: Duration, s: Segment<'_>, emit: Emit<'_>) {
         self.segments += 1;
         if self.segments % SWEEP_EVERY == 0 {
             self.sweep(now);
         }
-        let key = (s.src, s.dst);
+        let key = DirKey::new(s.src, s.dst);
         if self.dirs.len() >= MAX_DIRECTIONS && !self.dirs.contains_key(&key) {
             self.make_room(now);
         }
@@ -133,7 +168,7 @@ impl TcpStreams {
             seq = seq.wrapping_add(1);
         }
         if !s.payload.is_empty() {
-            accept(dir, stats, seq, s.payload, out);
+            accept(dir, stats, seq, s.payload, emit);
         }
         if s.flags & (FIN | RST) != 0 {
             dir.closed = true;
@@ -172,13 +207,7 @@ impl TcpStreams {
 }
 
 /// Places a segment's data in its direction's stream and delivers what is now in order.
-fn accept(
-    dir: &mut Direction,
-    stats: &mut TcpStats,
-    seq: u32,
-    payload: &[u8],
-    out: &mut Vec<(Transport, Payload)>,
-) {
+fn accept(dir: &mut Direction, stats: &mut TcpStats, seq: u32, payload: &[u8], emit: Emit<'_>) {
     let next = *dir.next.get_or_insert(seq);
     let ahead = seq.wrapping_sub(next) as i32;
     if ahead < 0 {
@@ -188,9 +217,9 @@ fn accept(
             return;
         }
         // Overlap: only the new tail is delivered.
-        deliver(dir, stats, &payload[seen..], out);
+        deliver(dir, stats, &payload[seen..], emit);
     } else if ahead == 0 {
-        deliver(dir, stats, payload, out);
+        deliver(dir, stats, payload, emit);
     } else {
         if ahead as usize > MAX_OUT_OF_ORDER || dir.ooo_bytes + payload.len() > MAX_OUT_OF_ORDER {
             give_up_gap(dir, stats, seq);
@@ -199,9 +228,9 @@ fn accept(
             dir.out_of_order.push((seq, payload.to_vec()));
             return;
         }
-        deliver(dir, stats, payload, out);
+        deliver(dir, stats, payload, emit);
     }
-    drain_out_of_order(dir, stats, out);
+    drain_out_of_order(dir, stats, emit);
 }
 
 /// The data before `seq` will not come: the stream resumes at `seq` and resyncs on content.
@@ -220,11 +249,7 @@ fn give_up_gap(dir: &mut Direction, stats: &mut TcpStats, seq: u32) {
 }
 
 /// Delivers buffered segments that the stream has caught up with.
-fn drain_out_of_order(
-    dir: &mut Direction,
-    stats: &mut TcpStats,
-    out: &mut Vec<(Transport, Payload)>,
-) {
+fn drain_out_of_order(dir: &mut Direction, stats: &mut TcpStats, emit: Emit<'_>) {
     while !dir.out_of_order.is_empty() {
         let next = dir.next.unwrap_or(0);
         let Some(i) = dir
@@ -238,7 +263,7 @@ fn drain_out_of_order(
         dir.ooo_bytes -= data.len();
         let seen = next.wrapping_sub(s) as usize;
         if seen < data.len() {
-            deliver(dir, stats, &data[seen..], out);
+            deliver(dir, stats, &data[seen..], emit);
         } else {
             stats.retransmissions += 1;
         }
@@ -246,47 +271,27 @@ fn drain_out_of_order(
 }
 
 /// In-order bytes of one direction.
-fn deliver(
-    dir: &mut Direction,
-    stats: &mut TcpStats,
-    data: &[u8],
-    out: &mut Vec<(Transport, Payload)>,
-) {
+fn deliver(dir: &mut Direction, stats: &mut TcpStats, data: &[u8], emit: Emit<'_>) {
     dir.next = Some(dir.next.unwrap_or(0).wrapping_add(data.len() as u32));
-    let mut data = std::borrow::Cow::Borrowed(data);
+    let mut data = Cow::Borrowed(data);
     // Each pass either ends or switches mode with fewer bytes left, so this terminates.
     loop {
-        match &mut dir.mode {
-            Mode::Hunting => {
-                if !dir.held.is_empty() {
-                    let mut joined = std::mem::take(&mut dir.held);
-                    joined.extend_from_slice(&data);
-                    data = std::borrow::Cow::Owned(joined);
-                }
-                let rest = &data[detect::leading_line_breaks(&data)..];
-                if detect::is_sip_start(rest) {
-                    let mut f = StreamFramer::with_limits(FramerLimits {
-                        max_head: 64 * 1024,
-                        max_body: MAX_BODY,
-                    });
-                    f.push(rest);
-                    dir.mode = Mode::Sip(Box::new(f));
-                } else if websocket::starts_http(rest) {
-                    dir.mode = Mode::Ws(Box::default());
-                    data = std::borrow::Cow::Owned(rest.to_vec());
-                    continue;
-                } else {
-                    // A start line cut by the segment boundary: keep its beginning.
-                    let open_line = !rest.iter().any(|&b| b == b'\r' || b == b'\n');
-                    if open_line && rest.len() < HELD_MAX && !rest.is_empty() {
-                        dir.held = rest.to_vec();
-                    }
-                    return;
-                }
-            }
+        let rest = match &mut dir.mode {
+            Mode::Hunting => match hunt(dir, data) {
+                Some(rest) => rest,
+                None => return,
+            },
             Mode::Sip(f) => {
-                if !data.is_empty() {
-                    f.push(&data);
+                match f.push(&data, &mut |m| emit(Transport::Tcp, PayloadRef::Stream(m))) {
+                    None => return,
+                    // Not SIP from here on: hunt for the next start line in what is left.
+                    Some(rest) => {
+                        dir.mode = Mode::Hunting;
+                        if rest.is_empty() {
+                            return;
+                        }
+                        Cow::Owned(rest)
+                    }
                 }
             }
             Mode::Ws(ws) => {
@@ -296,7 +301,7 @@ fn deliver(
                 for e in events {
                     match e {
                         WsEvent::Message(bytes) => {
-                            out.push((Transport::Ws, Payload::Datagram(bytes)));
+                            emit(Transport::Ws, PayloadRef::Datagram(&bytes));
                         }
                         WsEvent::NotWebSocket => {
                             dir.mode = Mode::Hunting;
@@ -306,38 +311,40 @@ fn deliver(
                 }
                 return;
             }
-        }
-        // Frame what the SIP framer holds.
-        let Mode::Sip(f) = &mut dir.mode else { return };
-        let mut resync = None;
-        while let Some(frame) = f.next_frame() {
-            match frame {
-                Frame::Message(m) => {
-                    if detect::is_sip_start(m.as_bytes()) {
-                        out.push((Transport::Tcp, Payload::Framed(m)));
-                    } else {
-                        resync = Some(f.pending().to_vec());
-                        break;
-                    }
-                }
-                Frame::KeepAlive { .. } => {}
-                Frame::Garbage { .. } => {
-                    resync = Some(f.pending().to_vec());
-                    break;
-                }
-            }
-        }
-        match resync {
-            None => return,
-            Some(rest) => {
-                dir.mode = Mode::Hunting;
-                if rest.is_empty() {
-                    return;
-                }
-                data = std::borrow::Cow::Owned(rest);
-            }
-        }
+        };
+        data = rest;
     }
+}
+
+/// Looks for the start of a SIP message (or a WebSocket upgrade) in `data`, after what is held
+/// from the previous segment. Switches mode and returns the bytes for the new mode when found.
+fn hunt<'a>(dir: &mut Direction, mut data: Cow<'a, [u8]>) -> Option<Cow<'a, [u8]>> {
+    if !dir.held.is_empty() {
+        let mut joined = std::mem::take(&mut dir.held);
+        joined.extend_from_slice(&data);
+        data = Cow::Owned(joined);
+    }
+    let from = detect::leading_line_breaks(&data);
+    let rest = &data[from..];
+    if detect::is_sip_start(rest) {
+        dir.mode = Mode::Sip(Box::default());
+    } else if websocket::starts_http(rest) {
+        dir.mode = Mode::Ws(Box::default());
+    } else {
+        // A start line cut by the segment boundary: keep its beginning.
+        let open_line = !rest.iter().any(|&b| b == b'\r' || b == b'\n');
+        if open_line && rest.len() < HELD_MAX && !rest.is_empty() {
+            dir.held = rest.to_vec();
+        }
+        return None;
+    }
+    Some(match data {
+        Cow::Borrowed(d) => Cow::Borrowed(&d[from..]),
+        Cow::Owned(mut d) => {
+            d.drain(..from);
+            Cow::Owned(d)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -354,42 +361,52 @@ mod tests {
         }
     }
 
+    /// The messages the segments complete, copied.
+    #[derive(Default)]
+    struct Found(Vec<Vec<u8>>);
+
+    impl Found {
+        fn take(&mut self, t: &mut TcpStreams, s: Segment<'_>) {
+            t.segment(Duration::ZERO, s, &mut |_, p| {
+                self.0.push(p.bytes().to_vec())
+            });
+        }
+    }
+
     const A: &[u8] = b"OPTIONS sip:a SIP/2.0\r\nContent-Length: 3\r\n\r\nabc";
     const B: &[u8] = b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n";
 
     #[test]
     fn split_reordered_retransmitted_and_packed() {
         let mut t = TcpStreams::default();
-        let mut out = Vec::new();
-        let now = Duration::ZERO;
-        t.segment(now, seg(99, SYN, b""), &mut out);
+        let mut out = Found::default();
+        out.take(&mut t, seg(99, SYN, b""));
         let mut stream = A.to_vec();
         stream.extend_from_slice(B);
         stream.extend_from_slice(A);
         // Second piece first, then the first, then the first again (retransmission), then an
         // overlapping last piece.
-        t.segment(now, seg(100 + 20, 0, &stream[20..60]), &mut out);
-        assert!(out.is_empty());
-        t.segment(now, seg(100, 0, &stream[..20]), &mut out);
-        t.segment(now, seg(100, 0, &stream[..20]), &mut out);
-        t.segment(now, seg(100 + 50, 0, &stream[50..]), &mut out);
-        assert_eq!(out.len(), 3);
-        assert_eq!(out[1].1.bytes(), B);
+        out.take(&mut t, seg(100 + 20, 0, &stream[20..60]));
+        assert!(out.0.is_empty());
+        out.take(&mut t, seg(100, 0, &stream[..20]));
+        out.take(&mut t, seg(100, 0, &stream[..20]));
+        out.take(&mut t, seg(100 + 50, 0, &stream[50..]));
+        assert_eq!(out.0.len(), 3);
+        assert_eq!(out.0[1], B);
         assert_eq!(t.stats.retransmissions, 1);
     }
 
     #[test]
     fn non_sip_stream_is_ignored_and_sync_mid_stream() {
         let mut t = TcpStreams::default();
-        let mut out = Vec::new();
-        let now = Duration::ZERO;
+        let mut out = Found::default();
         let http = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
         let tail = b"tail of something\r\n";
-        t.segment(now, seg(1, 0, http), &mut out);
+        out.take(&mut t, seg(1, 0, http));
         let at = 1 + http.len() as u32;
-        t.segment(now, seg(at, 0, tail), &mut out);
-        assert!(out.is_empty());
-        t.segment(now, seg(at + tail.len() as u32, 0, B), &mut out);
-        assert_eq!(out.len(), 1);
+        out.take(&mut t, seg(at, 0, tail));
+        assert!(out.0.is_empty());
+        out.take(&mut t, seg(at + tail.len() as u32, 0, B));
+        assert_eq!(out.0.len(), 1);
     }
 }

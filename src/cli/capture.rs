@@ -11,6 +11,7 @@ use crate::sip::message::Message;
 use crate::trace::TracedMessage;
 use clap::Args;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,7 +38,7 @@ struct CallSummary {
     start: f64,
     /// Seconds from the first to the last message.
     duration: f64,
-    methods: Vec<String>,
+    methods: Vec<Cow<'static, str>>,
     outcome: String,
     messages: usize,
     #[serde(skip)]
@@ -56,7 +57,7 @@ struct Outcome {
     invite_final: Option<u16>,
     cancel: bool,
     /// The first request's method and the last final response to it.
-    first_method: Option<String>,
+    first_method: Option<Cow<'static, str>>,
     first_final: Option<u16>,
 }
 
@@ -78,9 +79,10 @@ impl Outcome {
 }
 
 impl CallSummary {
-    fn new(call_id: String, f: &Fields<'_>, time: Duration) -> Self {
+    /// A summary whose `call_id` is filled in at the end (see [`summarise`]).
+    fn new(f: &Fields<'_>, time: Duration) -> Self {
         CallSummary {
-            call_id,
+            call_id: String::new(),
             from: party(f.from),
             to: party(f.to),
             start: 0.0,
@@ -100,7 +102,7 @@ impl CallSummary {
         self.last = self.last.max(time);
         if let Some(method) = f.method {
             if !self.methods.iter().any(|x| x == method) {
-                self.methods.push(method.to_string());
+                self.methods.push(method_name(method));
             }
             let t = &mut self.track;
             match method {
@@ -109,7 +111,7 @@ impl CallSummary {
                 _ => {}
             }
             if t.first_method.is_none() {
-                t.first_method = Some(method.to_string());
+                t.first_method = Some(method_name(method));
             }
         } else if let Some(code) = f.status {
             if code < 200 {
@@ -133,6 +135,31 @@ impl CallSummary {
         self.start = self.first.as_secs_f64();
         self.duration = (self.last - self.first).as_secs_f64();
         self.outcome = self.track.describe();
+    }
+}
+
+/// A request method as a summary keeps it: the methods of RFC 3261 and its extensions are not
+/// allocated again for every call.
+fn method_name(method: &str) -> Cow<'static, str> {
+    const KNOWN: [&str; 14] = [
+        "INVITE",
+        "ACK",
+        "BYE",
+        "CANCEL",
+        "REGISTER",
+        "OPTIONS",
+        "PRACK",
+        "SUBSCRIBE",
+        "NOTIFY",
+        "PUBLISH",
+        "INFO",
+        "REFER",
+        "MESSAGE",
+        "UPDATE",
+    ];
+    match KNOWN.iter().find(|&&k| k == method) {
+        Some(&k) => Cow::Borrowed(k),
+        None => Cow::Owned(method.to_string()),
     }
 }
 
@@ -173,46 +200,21 @@ struct JsonOut<'a> {
 }
 
 pub fn run(args: &CaptureArgs) -> i32 {
-    let reader = match CaptureReader::open(&args.file) {
+    let mut reader = match CaptureReader::open(&args.file) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("siptest capture: {}: {e}", args.file.display());
             return EXIT_USAGE;
         }
     };
-    let mut reader = reader;
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut calls: Vec<CallSummary> = Vec::new();
-    let mut ladder: Vec<TracedMessage> = Vec::new();
-    let mut total = 0u64;
-    // Only the summary fields are read from each message (no full parse); the messages of the
-    // call asked for with --call are parsed for the ladder.
-    while let Some(raw) = reader.next_raw() {
-        total += 1;
-        let f = fields::scan(raw.payload.bytes());
-        let call_id = f.call_id.unwrap_or("(no Call-ID)");
-        let i = match index.get(call_id) {
-            Some(&i) => i,
-            None => {
-                calls.push(CallSummary::new(call_id.to_string(), &f, raw.time));
-                index.insert(call_id.to_string(), calls.len() - 1);
-                calls.len() - 1
-            }
-        };
-        calls[i].add(&f, raw.time);
-        if args.call.as_deref() == Some(call_id) {
-            ladder.push(raw.into_traced());
-        }
-    }
-    calls.iter_mut().for_each(CallSummary::finish);
+    let s = summarise(&mut reader, args.call.as_deref());
     let error = reader
         .error()
         .map(|e| format!("{}: {e}", args.file.display()));
-    let stats = reader.stats();
-    let start = reader.start();
+    let (stats, start) = (reader.stats(), reader.start());
     let mut code = if error.is_some() { EXIT_USAGE } else { 0 };
     if let Some(id) = &args.call {
-        if ladder.is_empty() {
+        if s.ladder.is_empty() {
             eprintln!(
                 "siptest capture: no message with Call-ID {id} in {}",
                 args.file.display()
@@ -224,46 +226,93 @@ pub fn run(args: &CaptureArgs) -> i32 {
         Format::Json => {
             let out = JsonOut {
                 file: args.file.display().to_string(),
-                messages: total,
-                calls: &calls,
+                messages: s.total,
+                calls: &s.calls,
                 start_time: start.map(|s| s.as_secs_f64()),
                 stats,
-                ladder: args.call.as_ref().map(|_| {
-                    ladder
-                        .iter()
-                        .map(|m| LadderRow {
-                            time: m.time.as_secs_f64(),
-                            src: m.src,
-                            dst: m.dst,
-                            transport: m.transport,
-                            summary: m.message.summary(),
-                        })
-                        .collect()
-                }),
+                ladder: args.call.as_ref().map(|_| ladder_rows(&s.ladder)),
                 error: error.clone(),
             };
-            match serde_json::to_string_pretty(&out) {
-                Ok(s) => println!("{s}"),
-                Err(e) => {
-                    eprintln!("siptest capture: {e}");
-                    return EXIT_USAGE;
-                }
+            if let Err(e) = write_json(&out) {
+                eprintln!("siptest capture: {e}");
+                return EXIT_USAGE;
             }
         }
-        Format::Text => {
-            if args.call.is_some() {
-                if !ladder.is_empty() {
-                    print!("{}", render_ladder(&ladder));
-                }
-            } else {
-                print_calls(args, total, &calls, start, &stats);
+        Format::Text if args.call.is_some() => {
+            if !s.ladder.is_empty() {
+                print!("{}", render_ladder(&s.ladder));
             }
         }
+        Format::Text => print_calls(args, s.total, &s.calls, start, &stats),
     }
     if let Some(e) = error {
         eprintln!("siptest capture: {e} (the messages before it are shown)");
     }
     code
+}
+
+/// What is kept of a capture: the number of messages, one summary per Call-ID in order of
+/// appearance, and the messages of the call asked for.
+struct Summary {
+    total: u64,
+    calls: Vec<CallSummary>,
+    ladder: Vec<TracedMessage>,
+}
+
+fn summarise(reader: &mut CaptureReader, call: Option<&str>) -> Summary {
+    // Each Call-ID is copied once, as its key here, and moved into its summary at the end.
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut s = Summary {
+        total: 0,
+        calls: Vec::new(),
+        ladder: Vec::new(),
+    };
+    // Only the summary fields are read from each message, where the decoder found it (no full
+    // parse, no copy); the messages of the call asked for with --call are parsed for the ladder.
+    reader.for_each_raw(|raw| {
+        s.total += 1;
+        let f = fields::scan(raw.payload.bytes());
+        let call_id = f.call_id.unwrap_or("(no Call-ID)");
+        let i = match index.get(call_id) {
+            Some(&i) => i,
+            None => {
+                s.calls.push(CallSummary::new(&f, raw.time));
+                index.insert(call_id.to_string(), s.calls.len() - 1);
+                s.calls.len() - 1
+            }
+        };
+        s.calls[i].add(&f, raw.time);
+        if call == Some(call_id) {
+            s.ladder.push(raw.to_traced());
+        }
+    });
+    for (call_id, i) in index {
+        s.calls[i].call_id = call_id;
+    }
+    s.calls.iter_mut().for_each(CallSummary::finish);
+    s
+}
+
+fn ladder_rows(ladder: &[TracedMessage]) -> Vec<LadderRow> {
+    ladder
+        .iter()
+        .map(|m| LadderRow {
+            time: m.time.as_secs_f64(),
+            src: m.src,
+            dst: m.dst,
+            transport: m.transport,
+            summary: m.message.summary(),
+        })
+        .collect()
+}
+
+/// Streams the JSON document to stdout: a large capture's summary is not held twice in memory.
+fn write_json(out: &JsonOut<'_>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut w, out)?;
+    writeln!(w)?;
+    w.flush()
 }
 
 fn print_calls(
