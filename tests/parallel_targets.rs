@@ -289,3 +289,56 @@ fn targets_at_one_address_are_played_one_after_the_other() {
         "in file order, one after the other: {first:?} {second:?}"
     );
 }
+
+/// `restart: per-scenario`: a fresh start of the device for each scenario it suits, each
+/// stopped before the next starts; none for a scenario of another role; per-target (the
+/// default) starts it once.
+#[test]
+fn a_per_scenario_device_is_started_afresh_for_each_scenario() {
+    for (restart, starts) in [("per-scenario", 2), ("per-target", 1)] {
+        let dir = work(&format!("restart-{restart}"));
+        let port = free_udp_port();
+        let d = dir.display();
+        let yaml = format!(
+            "- name: phone\n  address: udp:127.0.0.1:{port}\n  roles: [ua]\n  \
+             restart: {restart}\n  \
+             start: \"date +%s.%N >> {d}/phone.times; \
+             exec {SIPTEST} ua --listen udp:127.0.0.1:{port} --duration 60\"\n  \
+             ready: {{ options_ping: true, timeout: 5s }}\n  \
+             stop: \"date +%s.%N >> {d}/phone.times\"\n"
+        );
+        let targets = dir.join("targets.yaml");
+        std::fs::write(&targets, yaml).unwrap();
+        let reports = dir.join("reports");
+        let scenarios = [
+            "scenarios/examples/options.yaml",
+            "scenarios/proxy/basic-call.yaml",
+            "scenarios/examples/basic-call-uac.yaml",
+        ];
+        run(&targets, 1, &reports, &scenarios);
+        let got: Vec<String> = verdicts(&reports).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(got, ["pass", "inconclusive", "pass"], "restart: {restart}");
+        let up = intervals(&dir, "phone");
+        assert_eq!(up.len(), starts, "restart: {restart}: {up:?}");
+        assert!(
+            up.windows(2).all(|w| w[0].1 <= w[1].0),
+            "one at a time: {up:?}"
+        );
+        // Each start's output goes to the one log, under a line naming its scenario.
+        if restart == "per-scenario" {
+            let log = std::fs::read_to_string(reports.join("target-phone.log")).unwrap();
+            let marks: Vec<&str> = log
+                .lines()
+                .filter(|l| l.starts_with("siptest: starting"))
+                .collect();
+            assert_eq!(
+                marks,
+                [
+                    "siptest: starting `phone` for options-query",
+                    "siptest: starting `phone` for basic-call-uac"
+                ],
+                "{log}"
+            );
+        }
+    }
+}

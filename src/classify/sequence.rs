@@ -182,7 +182,8 @@ pub(super) fn transfers(input: &Input<'_>, out: &mut Vec<Classified>) {
             let m = input.msg(k);
             input.by_target_at(k) && m.is_request() && method(m) == "BYE" && m.call_id() == call
         });
-        if let Some(b) = bye {
+        // Without a subscription (RFC 4488 §4: Refer-Sub: false) no NOTIFY comes to wait for.
+        if let (false, Some(b)) = (no_sub, bye) {
             if last.is_none_or(|l| b < l) {
                 out.push(Classified {
                     rule: &TRANSFER_BYE_BEFORE_NOTIFY,
@@ -203,3 +204,7 @@ pub(super) fn transfers(input: &Input<'_>, out: &mut Vec<Classified>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "sequence_tests.rs"]
+mod tests;

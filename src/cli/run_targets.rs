@@ -34,7 +34,7 @@
 use super::run::TargetBatch;
 use crate::engine::batch::RunEvent;
 use crate::engine::target::TargetKind;
-use crate::engine::targets::{Device, NamedTarget};
+use crate::engine::targets::{Device, NamedTarget, Restart};
 use crate::engine::{run_batch, Batch, Reporter, RunResult, TargetSpec, Verdict};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -294,17 +294,12 @@ fn play_target(
     if batch.scenarios.is_empty() {
         return Vec::new();
     }
+    if target.restart == Restart::PerScenario && target.start.is_some() {
+        return play_restarting(rt, target, batch, report_dir, reps);
+    }
     let name = target.name.value.clone();
     let log = report_dir.join(format!("target-{name}.log"));
-    let mut device = None;
-    let not_ready = match Device::start(target, &log) {
-        Ok(mut d) => {
-            let r = d.wait_ready(target);
-            device = Some(d);
-            r.err()
-        }
-        Err(e) => Some(e),
-    };
+    let (device, not_ready) = start_ready(target, &log, false);
     let why = not_runnable(target, batch, not_ready.as_deref());
     let runnable = Batch {
         scenarios: batch
@@ -320,14 +315,84 @@ fn play_target(
     let ran = if runnable.scenarios.is_empty() {
         Vec::new()
     } else {
-        let mut relabel: Vec<Box<dyn Reporter>> = vec![Box::new(Relabel {
-            inner: reps.clone(),
-            name: name.clone(),
-        })];
-        rt.block_on(run_batch(runnable, &mut relabel))
+        rt.block_on(run_batch(runnable, &mut relabelled(reps, &name)))
     };
     drop(device);
     assemble(batch, &name, &why, ran, reps)
+}
+
+/// Plays a `restart: per-scenario` target: for each scenario it suits, a fresh start of
+/// the device (its output appended to one log, under a line naming the scenario), the
+/// scenario's runs, and the stop, before the next scenario.
+fn play_restarting(
+    rt: &tokio::runtime::Runtime,
+    target: &NamedTarget,
+    batch: &Batch,
+    report_dir: &Path,
+    reps: &Shared,
+) -> Vec<RunResult> {
+    let name = target.name.value.clone();
+    let log = report_dir.join(format!("target-{name}.log"));
+    let _ = std::fs::remove_file(&log);
+    let mut why = Vec::with_capacity(batch.scenarios.len());
+    let mut ran = Vec::new();
+    for sc in &batch.scenarios {
+        if let Some(unsuited) = target.unsuited(sc) {
+            why.push(Some(unsuited));
+            continue;
+        }
+        note_in_log(
+            &log,
+            &format!("siptest: starting `{name}` for {}", sc.name.value),
+        );
+        let (device, not_ready) = start_ready(target, &log, true);
+        if let Some(e) = not_ready {
+            why.push(Some(format!("target `{name}` is not ready: {e}")));
+            continue;
+        }
+        why.push(None);
+        let one = Batch {
+            scenarios: vec![sc.clone()],
+            jobs: 1,
+            ..batch.clone()
+        };
+        ran.extend(rt.block_on(run_batch(one, &mut relabelled(reps, &name))));
+        drop(device);
+    }
+    assemble(batch, &name, &why, ran, reps)
+}
+
+/// Starts the target's device and waits until it is ready: the device (stopped when
+/// dropped) and why it is not ready, if it is not.
+fn start_ready(target: &NamedTarget, log: &Path, append: bool) -> (Option<Device>, Option<String>) {
+    match Device::start(target, log, append) {
+        Ok(mut d) => {
+            let r = d.wait_ready(target);
+            (Some(d), r.err())
+        }
+        Err(e) => (None, Some(e)),
+    }
+}
+
+fn note_in_log(log: &Path, line: &str) {
+    use std::io::Write;
+    if let Some(dir) = log.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+fn relabelled(reps: &Shared, name: &str) -> Vec<Box<dyn Reporter>> {
+    vec![Box::new(Relabel {
+        inner: reps.clone(),
+        name: name.to_string(),
+    })]
 }
 
 /// Per scenario of the batch: why it is not played against the target (not ready, or a

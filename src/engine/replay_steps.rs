@@ -512,6 +512,10 @@ impl Replay<'_> {
         }
         let rule = if wrong.is_some() {
             "scenario.expect.assertion"
+        } else if matches!(inc.what, Arrival::Timeout { .. }) {
+            // The transaction gave up (Timer B, F or H, RFC 3261 §17): what the step waits
+            // for never came, as when the step's own timeout ends first.
+            "scenario.expect.timeout"
         } else {
             "scenario.expect.mismatch"
         };

@@ -348,6 +348,17 @@ impl Run<'_> {
         reason: Option<&str>,
         reply_to: &ReplyTo,
     ) -> Result<(), Stop> {
+        if let ReplyTo::Label(l) = reply_to {
+            let came = self.agents[a]
+                .received
+                .iter()
+                .any(|x| x.label.as_deref() == Some(l.as_str()));
+            if !came && self.sc.label_is_optional(l) {
+                // The optional request it answers did not come: nothing to answer, the
+                // step is passed over (docs/scenarios.md, `reply_to`).
+                return Ok(());
+            }
+        }
         let idx = self.find_received(a, reply_to).ok_or_else(|| Stop::Fail {
             rule: "scenario.send.nothing-to-answer",
             expected: format!(

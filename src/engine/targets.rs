@@ -59,6 +59,21 @@ pub struct NamedTarget {
     /// The device's own directory (`$SIPTEST_TARGET_DIR` for `start` and `stop`): made empty
     /// before `start`, removed after `stop`.
     pub dir: PathBuf,
+    /// When the started device is started again.
+    pub restart: Restart,
+}
+
+/// How long one start of a device serves (`restart:` in a targets file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    /// One start for all the target's runs, played `--jobs` at once.
+    #[default]
+    PerTarget,
+    /// A fresh start for each scenario (its repetitions share it), one scenario at a time:
+    /// a call, subscription or busy line a failed run leaves behind cannot change the next
+    /// scenario's result.
+    PerScenario,
 }
 
 /// When a target counts as ready.
@@ -85,6 +100,8 @@ struct RawTarget {
     roles: Option<Vec<Role>>,
     /// How a real device is asked to act (`docs/scenarios.md`, "Drivers of real devices").
     driver: Option<Located<RawDeviceDriver>>,
+    #[serde(default)]
+    restart: Restart,
 }
 
 #[derive(Deserialize)]
@@ -335,6 +352,7 @@ pub fn load_targets_str(text: &str, file: &str) -> Result<Vec<NamedTarget>, Vec<
                 supports: t.supports,
                 roles: t.roles,
                 dir,
+                restart: t.restart,
             });
         }
     }
@@ -404,8 +422,9 @@ pub struct Device {
 }
 
 impl Device {
-    /// Runs `start` (if any) with stdout and stderr appended to `log`.
-    pub fn start(t: &NamedTarget, log: &Path) -> Result<Device, String> {
+    /// Runs `start` (if any) with stdout and stderr written to `log`: a new file, or after
+    /// what it holds when `append` (a device started again, `restart: per-scenario`).
+    pub fn start(t: &NamedTarget, log: &Path, append: bool) -> Result<Device, String> {
         let mut dev = Device {
             child: None,
             stop: t.stop.clone(),
@@ -418,7 +437,12 @@ impl Device {
             if let Some(dir) = log.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
-            let out = std::fs::File::create(log)
+            let out = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(log)
                 .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
             let err = out.try_clone().map_err(|e| e.to_string())?;
             let child = Command::new("sh")

@@ -42,6 +42,18 @@ impl Scenario {
     pub fn agent(&self, name: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.name.value == name)
     }
+
+    /// Whether the expect step labelled `label` may go without its request: an `optional`
+    /// expect, an entry of an optional `one_of`, or an optional `unordered` entry.
+    pub fn label_is_optional(&self, label: &str) -> bool {
+        let named = |e: &Expect| e.label.as_ref().is_some_and(|l| l.value == label);
+        self.steps.iter().any(|s| match &s.value {
+            Step::Expect(e) => named(e) && e.optional,
+            Step::OneOf(o) => o.optional && o.alternatives.iter().any(|e| named(e)),
+            Step::Unordered(u) => u.entries.iter().any(|e| named(e) && e.optional),
+            _ => false,
+        })
+    }
 }
 
 /// The device under test and what it must be able to do.

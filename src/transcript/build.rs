@@ -15,7 +15,7 @@
 
 use super::alias::{letters, Aliases, Kind};
 use super::{Entry, Field, Transcript};
-use crate::scenario::{Matcher, Scenario, Step};
+use crate::scenario::{Matcher, Outgoing, ReplyTo, Scenario, Step};
 use crate::sip::header_name::HeaderName;
 use crate::sip::headers;
 use crate::sip::message::Message;
@@ -58,33 +58,33 @@ impl Parties {
 }
 
 /// The scenario's optional expectations, as matchers (`180-183`, `1xx`, `INFO`), in step
-/// order without repeats.
+/// order without repeats; and the responses that answer an optional request (`send` with
+/// `reply_to` the label of an optional expect), as `agent>status/METHOD` (`alice>200/INVITE`).
 pub fn optional_matchers(sc: &Scenario) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut add = |m: &Matcher| {
-        let s = match m {
-            Matcher::Status(s) => s.to_string(),
-            Matcher::Class(c) => format!("{c}xx"),
-            Matcher::Range(lo, hi) => format!("{lo}-{hi}"),
-            Matcher::Method(m) => m.clone(),
-        };
+    let mut add = |s: String| {
         if !out.contains(&s) {
             out.push(s);
         }
     };
     for step in &sc.steps {
         match &step.value {
-            Step::Expect(e) if e.optional => add(&e.matcher.value),
+            Step::Expect(e) if e.optional => add(matcher_text(&e.matcher.value)),
             Step::OneOf(o) => {
                 for alt in &o.alternatives {
                     if o.optional || alt.value.optional {
-                        add(&alt.value.matcher.value);
+                        add(matcher_text(&alt.value.matcher.value));
                     }
                 }
             }
             Step::Unordered(u) => {
                 for e in u.entries.iter().filter(|e| e.value.optional) {
-                    add(&e.value.matcher.value);
+                    add(matcher_text(&e.value.matcher.value));
+                }
+            }
+            Step::Send(send) => {
+                if let Some(m) = answers_optional(sc, send) {
+                    add(m);
                 }
             }
             _ => {}
@@ -93,19 +93,65 @@ pub fn optional_matchers(sc: &Scenario) -> Vec<String> {
     out
 }
 
+fn matcher_text(m: &Matcher) -> String {
+    match m {
+        Matcher::Status(s) => s.to_string(),
+        Matcher::Class(c) => format!("{c}xx"),
+        Matcher::Range(lo, hi) => format!("{lo}-{hi}"),
+        Matcher::Method(m) => m.clone(),
+    }
+}
+
+/// `alice>200/INVITE` when `send` answers the request of an optional expect step: it is sent
+/// only when that request came (docs/scenarios.md, `reply_to`).
+fn answers_optional(sc: &Scenario, send: &crate::scenario::Send) -> Option<String> {
+    let Outgoing::Response {
+        status, reply_to, ..
+    } = &send.message
+    else {
+        return None;
+    };
+    let ReplyTo::Label(label) = &reply_to.value else {
+        return None;
+    };
+    if !sc.label_is_optional(label) {
+        return None;
+    }
+    let method = sc.steps.iter().find_map(|s| {
+        let labelled: Vec<&crate::scenario::Expect> = match &s.value {
+            Step::Expect(e) => vec![e],
+            Step::OneOf(o) => o.alternatives.iter().map(|e| &e.value).collect(),
+            Step::Unordered(u) => u.entries.iter().map(|e| &e.value).collect(),
+            _ => Vec::new(),
+        };
+        labelled.into_iter().find_map(|e| match &e.matcher.value {
+            Matcher::Method(m) if e.label.as_ref().is_some_and(|l| &l.value == label) => {
+                Some(m.clone())
+            }
+            _ => None,
+        })
+    })?;
+    Some(format!("{}>{status}/{method}", send.from.value))
+}
+
 /// Whether an entry matches one of the optional matchers.
 pub fn matches_optional(optional: &[String], e: &Entry) -> bool {
-    optional.iter().any(|m| match e.status() {
-        Some(status) => {
-            if let Some((lo, hi)) = m.split_once('-') {
-                matches!((lo.parse::<u16>(), hi.parse::<u16>()), (Ok(lo), Ok(hi)) if (lo..=hi).contains(&status))
-            } else if let Some(c) = m.strip_suffix("xx") {
-                c.parse::<u16>().is_ok_and(|c| status / 100 == c)
-            } else {
-                m.parse::<u16>().is_ok_and(|s| s == status)
-            }
+    optional.iter().any(|m| {
+        if let Some((from, label)) = m.split_once('>') {
+            return e.from == from && e.label == label;
         }
-        None => *m == e.label,
+        match e.status() {
+            Some(status) => {
+                if let Some((lo, hi)) = m.split_once('-') {
+                    matches!((lo.parse::<u16>(), hi.parse::<u16>()), (Ok(lo), Ok(hi)) if (lo..=hi).contains(&status))
+                } else if let Some(c) = m.strip_suffix("xx") {
+                    c.parse::<u16>().is_ok_and(|c| status / 100 == c)
+                } else {
+                    m.parse::<u16>().is_ok_and(|s| s == status)
+                }
+            }
+            None => *m == e.label,
+        }
     })
 }
 

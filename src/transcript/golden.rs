@@ -155,8 +155,14 @@ pub fn judge(r: &mut RunResult, dir: &Path) -> Result<(), String> {
 pub fn apply(r: &mut RunResult, golden: &Golden) {
     let outcome = compare(golden, &r.transcript, &r.target, !r.verdict.is_pass());
     if !outcome.equal {
+        // The first difference that is an error fails a run that passed; warnings (timing,
+        // another device's own choices) are shown without failing it.
+        let mut failing = None;
         for d in &outcome.differences {
             let f = finding(r, golden, &outcome.file, d);
+            if failing.is_none() && f.severity == "error" {
+                failing = Some(d);
+            }
             r.findings.push(f);
         }
         r.findings.sort_by_key(|f| {
@@ -167,7 +173,6 @@ pub fn apply(r: &mut RunResult, golden: &Golden) {
             };
             crate::classify::lead_order(f.level, sev)
         });
-        let failing = outcome.differences.iter().find(|d| !is_timing(d.rule));
         if let (true, Some(first)) = (r.verdict.is_pass(), failing) {
             r.verdict = Verdict::Fail(Failure {
                 step: StepRef {
@@ -430,6 +435,49 @@ mod tests {
             "audio,recvonly,c=addr",
             "audio,inactive,c=addr"
         )));
+    }
+
+    /// A passing run whose only difference from the reference UA's golden is its answer's
+    /// hold address: another device passes with a warning, the reference UA itself fails.
+    #[test]
+    fn only_errors_fail_a_run_that_passed() {
+        let golden_text = "# siptest transcript 1\n# scenario: s\n# target: builtin\n  \
+            1  +0.000 alice  > target INVITE call=<call-1> sdp.m1=audio,inactive,c=addr\n  \
+            2  +0.010 target > alice  200/INVITE call=<call-1> sdp.m1=audio,inactive,c=addr\n";
+        let actual_text = golden_text.replace(
+            "200/INVITE call=<call-1> sdp.m1=audio,inactive,c=addr",
+            "200/INVITE call=<call-1> sdp.m1=audio,inactive,c=0.0.0.0",
+        );
+        let golden = Golden {
+            path: "golden/s/builtin.txt".into(),
+            transcript: Transcript::parse(golden_text).unwrap(),
+            default: true,
+        };
+        let run = |target: &str| {
+            let mut r = RunResult {
+                scenario: "s".into(),
+                source: "s.yaml".into(),
+                target: target.into(),
+                repetition: 1,
+                call_id: String::new(),
+                verdict: Verdict::Pass,
+                findings: Vec::new(),
+                duration: std::time::Duration::ZERO,
+                messages: 2,
+                trace: crate::trace::Trace::default(),
+                started_at: std::time::SystemTime::UNIX_EPOCH,
+                transcript: Transcript::parse(&actual_text).unwrap(),
+                golden: None,
+            };
+            apply(&mut r, &golden);
+            r
+        };
+        let device = run("udp:127.0.0.1:5070");
+        assert!(device.verdict.is_pass(), "{:?}", device.verdict);
+        assert!(device.findings.iter().all(|f| f.severity == "warning"));
+        assert_eq!(device.findings.len(), 1);
+        let reference = run("builtin");
+        assert!(!reference.verdict.is_pass());
     }
 
     #[test]
