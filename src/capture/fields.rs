@@ -28,11 +28,8 @@ impl Fields<'_> {
     }
 }
 
-/// Reads the summary fields of a message (the first occurrence of each header counts).
-pub fn scan(msg: &[u8]) -> Fields<'_> {
-    let mut f = Fields::default();
-    let mut lines = Lines { rest: msg };
-    let Some(start) = lines.next() else { return f };
+/// The status of a status line, or the method of a request line.
+fn read_start_line<'m>(f: &mut Fields<'m>, start: &'m [u8]) {
     if let Some(rest) = start.strip_prefix(b"SIP/2.0 ") {
         f.status = std::str::from_utf8(rest.get(..3).unwrap_or(b""))
             .ok()
@@ -40,6 +37,14 @@ pub fn scan(msg: &[u8]) -> Fields<'_> {
     } else if let Some(sp) = memchr::memchr(b' ', start) {
         f.method = std::str::from_utf8(&start[..sp]).ok();
     }
+}
+
+/// Reads the summary fields of a message (the first occurrence of each header counts).
+pub fn scan(msg: &[u8]) -> Fields<'_> {
+    let mut f = Fields::default();
+    let mut lines = Lines { rest: msg };
+    let Some(start) = lines.next() else { return f };
+    read_start_line(&mut f, start);
     for line in lines {
         if line.is_empty() || f.complete() {
             break;
@@ -121,13 +126,7 @@ mod tests {
         let mut f = Fields::default();
         let mut lines = Lines { rest: msg };
         let Some(start) = lines.next() else { return f };
-        if let Some(rest) = start.strip_prefix(b"SIP/2.0 ") {
-            f.status = std::str::from_utf8(rest.get(..3).unwrap_or(b""))
-                .ok()
-                .and_then(|c| c.parse().ok());
-        } else if let Some(sp) = memchr::memchr(b' ', start) {
-            f.method = std::str::from_utf8(&start[..sp]).ok();
-        }
+        read_start_line(&mut f, start);
         for line in lines.take_while(|l| !l.is_empty()) {
             let Some(colon) = memchr::memchr(b':', line) else {
                 continue;

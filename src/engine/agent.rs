@@ -445,10 +445,14 @@ impl Agent {
         let via = self.wire.new_via();
         let mut draft = compose::ack_for_2xx(&dialog, cseq, &via);
         // RFC 3264 §4 (RFC 3261 §13.2.1): a 2xx carrying the offer is answered in the ACK.
-        let invite_offered = self
-            .sent
-            .values()
-            .any(|s| s.slot == Some(i) && s.method == "INVITE" && s.offered);
+        // Whether the INVITE it answers (the one with its CSeq) offered: a re-INVITE without
+        // SDP gets an offer in its 2xx even when the dialog's first INVITE had one.
+        let invite_offered = self.sent.values().any(|s| {
+            s.slot == Some(i)
+                && s.method == "INVITE"
+                && s.offered
+                && s.msg.cseq().is_some_and(|c| c.number == cseq)
+        });
         if let Some(offer) = (!invite_offered).then(|| ok.sdp()).flatten() {
             let ctx = self.next_sdp();
             let body = sdp_gen::answer(&ctx, &offer, &Default::default());
