@@ -246,6 +246,12 @@ impl Replay<'_> {
                 .rposition(|x| x.label.as_deref() == Some(l)),
         };
         let Some(idx) = idx else {
+            if let ReplyTo::Label(l) = reply_to {
+                if self.sc.label_is_optional(l) {
+                    // The optional request it answers did not come: not sent (as in a run).
+                    return Ok(());
+                }
+            }
             return Err(Stop::Fail {
                 rule: "scenario.send.nothing-to-answer",
                 expected: format!("a request at {} to answer with {status}", side.name),
