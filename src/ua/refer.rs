@@ -280,9 +280,12 @@ impl UaCore {
     /// the transferor: the transferor does once told of the success (RFC 5589 §6.1).
     fn report_transfer(&mut self, now: Instant, pos: usize, status: u16) {
         let t = self.events.transfers.remove(pos);
-        if (200..300).contains(&status) && self.quirk(Quirk::ByeBeforeTransferNotify) {
+        let subscribed = t.sub.is_some();
+        if (200..300).contains(&status) && subscribed && self.quirk(Quirk::ByeBeforeTransferNotify)
+        {
             // Quirk: the transferee hangs up the transferor before the NOTIFY with the
-            // outcome (RFC 5589 §6.1: the transferor sends the BYE).
+            // outcome (RFC 5589 §6.1: the transferor sends the BYE). Without a subscription
+            // (Refer-Sub: false, RFC 4488 §4) there is no NOTIFY to come before.
             if let Usage::Call(id) = t.referrer {
                 if let Some(i) = self.call_index(id).filter(|&i| !self.calls[i].ended) {
                     let _ = self.bye(now, i);
