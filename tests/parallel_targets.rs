@@ -75,7 +75,7 @@ fn outcome(r: &Value) -> String {
     )
 }
 
-/// Report file (`basic-call-uac-2.trace`) -> the targets of the Call-IDs in it.
+/// Report file (`info-405.basic-call-uac.trace`) -> the targets of the Call-IDs in it.
 fn trace_files(dir: &Path, doc: &Value) -> BTreeMap<String, Vec<String>> {
     let target_of: BTreeMap<&str, &str> = doc["runs"]
         .as_array()
@@ -157,6 +157,16 @@ fn builtin_targets_at_once_give_the_results_of_one_at_a_time() {
     assert_eq!(runs(&stdout), runs(&b));
     assert_eq!(out_one.status.code(), out_four.status.code());
     assert_eq!(trace_files(&one, &a), trace_files(&four, &b));
+    // Each file's name starts with the name of the target whose run it holds (`?`: the
+    // target placed the call, so its Call-ID is none of siptest's).
+    for (file, targets) in trace_files(&four, &b) {
+        for t in targets.iter().filter(|t| *t != "?") {
+            assert!(file.starts_with(&format!("{t}.")), "{file}: {targets:?}");
+        }
+        let named =
+            |q: &str| file.starts_with(&format!("{}.", if q.is_empty() { "reference" } else { q }));
+        assert!(quirks.iter().any(|q| named(q)), "{file}");
+    }
     // JUnit: the same test cases in the same order with the same failures.
     let case =
         Regex::new(r#"<testcase name="[^"]*" classname="[^"]*"|<(failure|error) [^>]*>"#).unwrap();

@@ -28,8 +28,8 @@
 //! table get the `Done` results in plan order (targets in file order, scenarios in path
 //! order, then repetitions) whatever the completion order, and the report directory sees the
 //! `Finished` runs target by target in file order ([`InPlanOrder`]), so that the names it
-//! gives the runs' pcaps (`<scenario>.pcap`, `<scenario>-2.pcap`...) do not depend on which
-//! target ended first.
+//! gives the runs' pcaps (`<target>.<scenario>.pcap`, `-2` for a second scenario of one name)
+//! do not depend on which target ended first.
 
 use super::run::TargetBatch;
 use crate::engine::batch::RunEvent;

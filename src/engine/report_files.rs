@@ -210,8 +210,8 @@ fn write_jobs(dir: &Path, zero: SystemTime, rx: Receiver<Job>) -> Vec<String> {
 /// The report-directory reporter.
 pub struct ReportDir {
     dir: PathBuf,
-    /// File stems used so far (two scenarios of one name in different directories, or runs
-    /// of several targets, get `-2`, `-3`...).
+    /// File stems used so far (two scenarios of one name in different directories get `-2`,
+    /// `-3`...; with several targets each stem starts with the target's name).
     stems: HashSet<String>,
     /// Scenarios are repeated: passing runs share one pcap and trace per scenario.
     merge_passing: bool,
@@ -252,6 +252,17 @@ impl ReportDir {
     pub fn merge_passing(mut self, yes: bool) -> ReportDir {
         self.merge_passing = yes;
         self
+    }
+
+    /// `linphone.` before the file names of a run of target `linphone` when the plan has
+    /// several targets (so `ls` groups each device's files); nothing with one target.
+    fn target_prefix(&self, target: &str) -> String {
+        match &self.meta {
+            Some(m) if m.targets.len() > 1 => {
+                format!("{}.", crate::transcript::golden::file_name(target))
+            }
+            _ => String::new(),
+        }
     }
 
     fn stem_for(&mut self, base: String) -> String {
@@ -331,7 +342,8 @@ impl Reporter for ReportDir {
                 });
             }
             RunEvent::Finished(r) => {
-                let stem = self.stem_for(r.file_stem());
+                let base = self.target_prefix(&r.target) + &r.file_stem();
+                let stem = self.stem_for(base);
                 self.send(Job::Run {
                     stem,
                     trace: r.trace.clone(),
@@ -345,7 +357,8 @@ impl Reporter for ReportDir {
                 let stems: BTreeMap<Group, String> = groups
                     .into_iter()
                     .map(|g| {
-                        let stem = self.stem_for(format!("{}-passed", g.1));
+                        let stem =
+                            self.stem_for(format!("{}{}-passed", self.target_prefix(&g.2), g.1));
                         (g, stem)
                     })
                     .collect();
