@@ -44,6 +44,8 @@ crate::declare_rules! {
         "over UDP, a Content-Length larger than the body the datagram carries");
     UDP_TRAILING_OCTETS = ("tx.udp.trailing-octets", Transaction, Warning, "RFC 3261 §18.3, §20.14",
         "over UDP, octets after the body Content-Length delimits (the receiver discards them)");
+    MESSAGE_HEADER_SYNTAX = ("tx.message.header-syntax", Transaction, Warning, "RFC 3261 §25.1, §7.3",
+        "a header value that does not match its grammar (e.g. `Subscription-State: terminated;reason=reason=noresource`): a strict receiver answers 400");
     VIA_NO_COOKIE = ("tx.via.no-cookie", Transaction, Info, "RFC 3261 §8.1.1.7, §17.2.3",
         "a request's top Via branch lacks the z9hG4bK cookie: an RFC 2543 sender, matched the old way");
 }
@@ -621,6 +623,9 @@ fn lift_violations(trace: &Trace, repeat: &[bool], out: &mut Vec<Finding>) {
                 id if udp && id == parse::CONTENT_LENGTH_EXCEEDS.id => &UDP_CONTENT_LENGTH,
                 id if udp && id == parse::CONTENT_LENGTH_MISMATCH.id => &UDP_CONTENT_LENGTH,
                 id if udp && id == parse::DATAGRAM_TRAILING_OCTETS.id => &UDP_TRAILING_OCTETS,
+                // RFC 3261 §25.1: each header value has its grammar (RFC 6665 §8.4 for
+                // Subscription-State, ...).
+                id if id == validate::VALUE_SYNTAX.id => &MESSAGE_HEADER_SYNTAX,
                 id if top_no_cookie && id == validate::BRANCH_NO_COOKIE.id => {
                     top_no_cookie = false;
                     &VIA_NO_COOKIE

@@ -343,3 +343,30 @@ fn findings_point_at_the_request() {
     assert_eq!(out[0].call_id.as_deref(), Some("c"));
     assert!(out[0].detail.starts_with("no To-tag"), "{}", out[0].detail);
 }
+
+// RFC 6665 §8.4: the reason of a Subscription-State is a token, so `reason=reason=noresource`
+// (linphonec 5.1.65's final transfer NOTIFY) does not match the grammar.
+#[test]
+fn a_header_value_off_its_grammar_is_lifted_as_a_warning() {
+    let notify = |state: &str| {
+        sip(
+            "NOTIFY sip:b@x SIP/2.0",
+            "1",
+            "1 NOTIFY",
+            "t",
+            &format!("Event: refer\nSubscription-State: {state}\nContent-Length: 0\n\n"),
+        )
+    };
+    let bad = notify("terminated;reason=reason=noresource");
+    assert_eq!(
+        ids(&datagram(&bad, Transport::Udp)),
+        [("tx.message.header-syntax", 0)]
+    );
+    assert_eq!(
+        MESSAGE_HEADER_SYNTAX.severity,
+        crate::rule::Severity::Warning
+    );
+    // Near-miss: the same header with a token reason.
+    let good = notify("terminated;reason=noresource");
+    assert_eq!(ids(&datagram(&good, Transport::Udp)), []);
+}
