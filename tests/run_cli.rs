@@ -225,6 +225,15 @@ fn json_output_has_runs_with_scenario_target_verdict_findings() {
             r["reason"].as_str().unwrap().contains("cannot be reached"),
             "{r:#}"
         );
+        // Not played, so not compared with its golden (golden/options-query/builtin.txt).
+        assert!(r["golden"].is_null(), "{r:#}");
+        let golden_findings = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"].as_str().unwrap_or("").starts_with("golden."))
+            .count();
+        assert_eq!(golden_findings, 0, "{r:#}");
     }
     let ids: Vec<&str> = runs
         .iter()

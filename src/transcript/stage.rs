@@ -8,6 +8,7 @@ use super::golden::{self, Accepted, Golden};
 use crate::engine::batch::RunEvent;
 use crate::engine::report::Reporter;
 use crate::engine::verdict::RunResult;
+use crate::engine::Verdict;
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
@@ -65,7 +66,16 @@ impl GoldenStage {
     }
 
     /// The run judged against its golden; `None` when it has none (it goes on unchanged).
+    /// An inconclusive or error run is not compared: it was not played to its end because of
+    /// the target's configuration, the scenario or siptest, so what its golden has and it
+    /// lacks says nothing about the target.
     fn judge(&mut self, r: &RunResult) -> Option<RunResult> {
+        if matches!(
+            r.verdict,
+            Verdict::Inconclusive { .. } | Verdict::Error { .. }
+        ) {
+            return None;
+        }
         let key = (r.scenario.clone(), r.target.clone());
         if !self.cache.contains_key(&key) {
             let found = match golden::find(&self.dir, &r.scenario, &r.target) {
