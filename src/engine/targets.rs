@@ -23,7 +23,7 @@ use crate::scenario::{
     parse_duration, Capability, LoadError, LoadErrorKind, Located, Role, Scenario,
 };
 use serde::Deserialize;
-use serde_saphyr::{DefaultMessageFormatter, Error as YamlError, MessageFormatter};
+use serde_saphyr::Error as YamlError;
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -178,15 +178,8 @@ fn same_capability(a: &Capability, b: &Capability) -> bool {
 /// Loads a targets file.
 pub fn load_targets_file(path: &Path) -> Result<Vec<NamedTarget>, Vec<LoadError>> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![LoadError {
-            file: file.clone(),
-            line: 0,
-            column: 0,
-            kind: LoadErrorKind::Io,
-            message: format!("cannot read: {e}"),
-        }]
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![crate::scenario::load::io_error(&file, &e)])?;
     load_targets_str(&text, &file)
 }
 
@@ -196,7 +189,7 @@ pub fn load_targets_str(text: &str, file: &str) -> Result<Vec<NamedTarget>, Vec<
         strict_booleans: true,
     };
     let raw: Located<Vec<RawTarget>> = serde_saphyr::from_str_with_options(text, options)
-        .map_err(|e| vec![yaml_error(&e, file)])?;
+        .map_err(|e| vec![yaml_error(&e, text, file)])?;
     let err = |line, column, kind, message: String| LoadError {
         file: file.to_string(),
         line,
@@ -364,48 +357,9 @@ pub fn load_targets_str(text: &str, file: &str) -> Result<Vec<NamedTarget>, Vec<
     }
 }
 
-fn yaml_error(e: &YamlError, file: &str) -> LoadError {
-    let e = e.without_snippet();
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .filter(|(l, _)| *l > 0)
-        .unwrap_or((1, 1));
-    let (kind, message) = match e {
-        YamlError::SerdeUnknownField {
-            field, expected, ..
-        } => (
-            LoadErrorKind::UnknownKey,
-            format!(
-                "unknown key `{field}`, expected one of: {}",
-                expected.join(", ")
-            ),
-        ),
-        YamlError::SerdeMissingField { field, .. } => (
-            LoadErrorKind::MissingKey,
-            format!("missing required key `{field}`"),
-        ),
-        YamlError::SerdeInvalidType {
-            unexpected,
-            expected,
-            ..
-        } => (
-            LoadErrorKind::WrongType,
-            format!("expected {expected}, found {unexpected}"),
-        ),
-        YamlError::Message { msg, .. } => (LoadErrorKind::InvalidValue, msg.clone()),
-        other => (
-            LoadErrorKind::Syntax,
-            DefaultMessageFormatter.format_message(other).into_owned(),
-        ),
-    };
-    LoadError {
-        file: file.to_string(),
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
-        kind,
-        message,
-    }
+/// A serde-saphyr error in a targets file, located.
+fn yaml_error(e: &YamlError, text: &str, file: &str) -> LoadError {
+    crate::scenario::load::yaml_error_in(e, text, file, "a list of targets (`- name: ...` entries)")
 }
 
 /// The directory of the device named `name` for this siptest process.

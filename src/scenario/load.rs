@@ -164,7 +164,8 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
     }
 }
 
-fn io_error(file: &str, e: &std::io::Error) -> LoadError {
+/// A file that cannot be read, as a [`LoadError`] without a position.
+pub(crate) fn io_error(file: &str, e: &std::io::Error) -> LoadError {
     LoadError {
         file: file.to_string(),
         line: 0,
@@ -175,13 +176,26 @@ fn io_error(file: &str, e: &std::io::Error) -> LoadError {
 }
 
 fn yaml_error(e: &YamlError, text: &str, file: &str) -> LoadError {
+    yaml_error_in(
+        e,
+        text,
+        file,
+        "a scenario (a mapping with name, summary, agents and steps)",
+    )
+}
+
+/// A serde-saphyr error in the YAML file `file` (its text `text`) as a [`LoadError`]: its
+/// position, what was expected and, for a value of the wrong shape, what was found. `document`
+/// says what the file should hold (for an empty file). Scenarios, targets files and
+/// expectation files share it.
+pub(crate) fn yaml_error_in(e: &YamlError, text: &str, file: &str, document: &str) -> LoadError {
     let e = e.without_snippet();
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))
         .filter(|(l, _)| *l > 0)
         .unwrap_or((1, 1));
-    let (kind, mut message) = describe(e);
+    let (kind, mut message) = describe(e, document);
     if let YamlError::Unexpected { .. } = e {
         let line = usize::try_from(line).unwrap_or(usize::MAX);
         let column = usize::try_from(column).unwrap_or(usize::MAX);
@@ -199,7 +213,7 @@ fn yaml_error(e: &YamlError, text: &str, file: &str) -> LoadError {
 }
 
 /// The kind and a message in the loader's words for a serde-saphyr error.
-fn describe(e: &YamlError) -> (LoadErrorKind, String) {
+fn describe(e: &YamlError, document: &str) -> (LoadErrorKind, String) {
     use LoadErrorKind as K;
     if let Some(d) = describe_serde(e) {
         return d;
@@ -220,11 +234,10 @@ fn describe(e: &YamlError) -> (LoadErrorKind, String) {
             "expected true or false (YAML 1.2 booleans)".into(),
         ),
         YamlError::Message { msg, .. } => (K::InvalidValue, msg.clone()),
-        YamlError::Eof { .. } => {
-            let msg = "expected a scenario (a mapping with name, summary, agents and steps), \
-                       found the end of the file";
-            (K::Syntax, msg.into())
-        }
+        YamlError::Eof { .. } => (
+            K::Syntax,
+            format!("expected {document}, found the end of the file"),
+        ),
         other => {
             let msg = DefaultMessageFormatter.format_message(other).into_owned();
             (K::Syntax, msg)

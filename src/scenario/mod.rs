@@ -14,7 +14,7 @@ mod auth;
 mod build;
 mod doc;
 mod keys;
-mod load;
+pub(crate) mod load;
 mod located;
 pub mod model;
 mod parts;

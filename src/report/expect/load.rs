@@ -3,10 +3,11 @@
 //! order; a YAML error stops that file's loading, so it is alone.
 
 use super::{glob_match, is_glob, Expectation, Expectations, Level, Verdict};
+use crate::scenario::load::io_error;
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::{LoadError, LoadErrorKind, Located};
 use serde::Deserialize;
-use serde_saphyr::{DefaultMessageFormatter, Error as YamlError, MessageFormatter};
+use serde_saphyr::Error as YamlError;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -338,108 +339,12 @@ fn files_of(p: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-fn io_error(file: &str, e: &std::io::Error) -> LoadError {
-    LoadError {
-        file: file.to_string(),
-        line: 0,
-        column: 0,
-        kind: LoadErrorKind::Io,
-        message: format!("cannot read: {e}"),
-    }
-}
-
-/// A serde-saphyr error as a [`LoadError`] with its position, what was expected and, for a
-/// value of the wrong shape, what was found.
+/// A serde-saphyr error in an expectation file, located.
 fn yaml_error(e: &YamlError, text: &str, file: &str) -> LoadError {
-    let e = e.without_snippet();
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .filter(|(l, _)| *l > 0)
-        .unwrap_or((1, 1));
-    let (kind, mut message) = describe(e);
-    if let YamlError::Unexpected { .. } = e {
-        let l = usize::try_from(line).unwrap_or(usize::MAX);
-        let c = usize::try_from(column).unwrap_or(usize::MAX);
-        if let Some(found) = found_at(text, l, c) {
-            message = format!("{message}, found {found}");
-        }
-    }
-    LoadError {
-        file: file.to_string(),
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
-        kind,
-        message,
-    }
-}
-
-fn describe(e: &YamlError) -> (LoadErrorKind, String) {
-    use LoadErrorKind as K;
-    match e {
-        YamlError::SerdeUnknownField {
-            field, expected, ..
-        } => {
-            let hint = did_you_mean(field, expected.iter().copied());
-            let list = expected.join(", ");
-            let msg = format!("unknown key `{field}`, expected one of: {list}{hint}");
-            (K::UnknownKey, msg)
-        }
-        YamlError::SerdeMissingField { field, .. } => {
-            (K::MissingKey, format!("missing required key `{field}`"))
-        }
-        YamlError::SerdeInvalidType {
-            unexpected,
-            expected,
-            ..
-        } => (
-            K::WrongType,
-            format!("expected {expected}, found {unexpected}"),
-        ),
-        YamlError::DuplicateMappingKey { key, .. } => {
-            let key = key
-                .as_deref()
-                .map(|k| format!(" `{k}`"))
-                .unwrap_or_default();
-            let msg = format!("duplicate key{key}: each key may appear once in a mapping");
-            (K::Duplicate, msg)
-        }
-        YamlError::Unexpected { expected, .. } => {
-            let msg = match *expected {
-                "string scalar" => "expected a text value".to_string(),
-                "mapping start" => "expected a mapping (`key: value` lines)".to_string(),
-                "sequence start" => "expected a list (`- item` lines, or `[a, b]`)".to_string(),
-                other => format!("expected {other}"),
-            };
-            (K::WrongType, msg)
-        }
-        YamlError::Eof { .. } => (K::Syntax, EMPTY.to_string()),
-        YamlError::Message { msg, .. } => (K::InvalidValue, msg.clone()),
-        other => {
-            let msg = DefaultMessageFormatter.format_message(other).into_owned();
-            (K::Syntax, msg)
-        }
-    }
-}
-
-const EMPTY: &str = "expected an expectation file (a mapping with `target` and `expect`), found \
-                     the end of the file";
-
-/// What the text at a position starts with: a list, a mapping, nothing, or the value itself.
-fn found_at(text: &str, line: usize, column: usize) -> Option<String> {
-    let rest: String = text
-        .lines()
-        .nth(line.checked_sub(1)?)?
-        .chars()
-        .skip(column.saturating_sub(1))
-        .collect();
-    let rest = rest.trim_end();
-    Some(match rest.chars().next() {
-        None | Some('#') => "nothing (null)".to_string(),
-        Some('[') => "a list".to_string(),
-        Some('-') if rest.len() == 1 || rest.starts_with("- ") => "a list".to_string(),
-        Some('{') => "a mapping".to_string(),
-        _ if rest.contains(": ") || rest.ends_with(':') => "a mapping".to_string(),
-        _ => format!("`{rest}`"),
-    })
+    crate::scenario::load::yaml_error_in(
+        e,
+        text,
+        file,
+        "an expectation file (a mapping with `target` and `expect`)",
+    )
 }
